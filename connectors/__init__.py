@@ -1,0 +1,1 @@
+"""Connectors: what Ponte can talk to. Nothing here imports Flask or SQLAlchemy."""

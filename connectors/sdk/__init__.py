@@ -1,0 +1,32 @@
+"""The connector SDK: the contract between Ponte's engine and each connector."""
+
+from .base import (
+    Action,
+    Connector,
+    Context,
+    InboundEvent,
+    InboundRequest,
+    Lookup,
+    Trigger,
+    WebhookSpec,
+    describe,
+    load_json,
+)
+from .errors import (
+    ConfigError,
+    ConnectorError,
+    PermanentError,
+    RateLimitedError,
+    SkipError,
+    TransientError,
+    WebhookAuthError,
+)
+from .http import HttpClient, default_error_parser
+from .webhooks import DEFAULT_MAX_BODY_BYTES, constant_time_equals, generate_token, require_secret
+
+__all__ = [
+    "Action", "ConfigError", "Connector", "ConnectorError", "Context", "DEFAULT_MAX_BODY_BYTES",
+    "HttpClient", "InboundEvent", "InboundRequest", "Lookup", "PermanentError", "RateLimitedError",
+    "SkipError", "TransientError", "Trigger", "WebhookAuthError", "WebhookSpec", "constant_time_equals",
+    "default_error_parser", "describe", "generate_token", "load_json", "require_secret",
+]

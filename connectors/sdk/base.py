@@ -1,0 +1,191 @@
+"""The connector contract: a connector is data (keys, titles, JSON Schemas, samples) plus functions.
+
+The engine never names a connector; it asks the registry for ``(connector, trigger | action)`` and
+calls these objects with a :class:`Context`. Keys are permanent: they are stored in recipes and rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+JSON = dict[str, Any]
+
+
+def load_json(anchor: str, name: str) -> Any:
+    """Load a schema or sample kept in a ``.json`` file beside the module ``anchor`` (``__file__``)."""
+    return json.loads((Path(anchor).parent / name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Context:
+    """What a connector gets from the engine for one call: never a database or a Flask object.
+
+    ``config`` holds the connection's settings merged with its decrypted secrets.
+    ``idempotency_key`` is stable across retries of one step (run id + step position).
+    ``attempt`` starts at 1; above 1 an action must look for its own earlier result first.
+    """
+
+    config: Mapping[str, Any]
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("ponte.connector"))
+    idempotency_key: str | None = None
+    attempt: int = 1
+    connection_name: str = ""
+    sleep: Callable[[float], None] | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.config.get(key, default)
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """An inbound webhook delivery as the connector sees it (headers lower-cased)."""
+
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One event parsed from a delivery. ``dedupe_key`` is unique per connection for the same event."""
+
+    dedupe_key: str
+    event_type: str
+    payload: JSON
+    occurred_at: str | None = None
+
+
+class WebhookSpec(Protocol):
+    """How a connector receives webhooks on its connection's URL ``/webhooks/<uid>``."""
+
+    secret_field: str
+
+    def generate_secret(self) -> str:
+        """A new secret meeting the service's rules, for connections created without one."""
+
+    def instructions(self, url: str, locale: str) -> str:
+        """Short step-by-step text telling the user where to paste the URL and secret."""
+
+    def authenticate(self, request: InboundRequest, config: Mapping[str, Any]) -> None:
+        """Raise WebhookAuthError unless the delivery carries the connection's secret. Runs first."""
+
+    def parse(self, body: Any) -> list[InboundEvent]:
+        """Turn a decoded JSON body into events; raise ValueError with a reason for a malformed body."""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What starts a recipe. ``kind`` is "webhook" (matched against inbound events) or "polling".
+
+    ``matches(event_type, payload, options)`` says whether an inbound event fires this trigger.
+    ``prepare(ctx, payload, options)`` turns the stored payload into the trigger output that filters
+    and mappings read (e.g. the Asaas payment enriched with its customer); it may call the service.
+    ``poll(ctx, options, cursor)`` (polling triggers) returns ``(events, new_cursor)``.
+    """
+
+    key: str
+    title: str
+    description: str
+    output_schema: JSON
+    sample: JSON
+    kind: str = "webhook"
+    options_schema: JSON = field(default_factory=lambda: {"type": "object", "properties": {}})
+    event_types: tuple[str, ...] = ()
+    matches: Callable[[str, JSON, Mapping[str, Any]], bool] | None = None
+    prepare: Callable[[Context, JSON, Mapping[str, Any]], JSON] | None = None
+    poll: Callable[[Context, Mapping[str, Any], Any], tuple[list[InboundEvent], Any]] | None = None
+    title_pt: str = ""
+
+    def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
+        if self.matches is not None:
+            return self.matches(event_type, payload, options)
+        return event_type in self.event_types
+
+    def output(self, ctx: Context, payload: JSON, options: Mapping[str, Any]) -> JSON:
+        return self.prepare(ctx, payload, options) if self.prepare else payload
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something Ponte does in a service. ``idempotency`` says how a retry avoids doing it twice."""
+
+    key: str
+    title: str
+    description: str
+    input_schema: JSON
+    output_schema: JSON
+    sample: JSON
+    run: Callable[[Context, JSON], JSON]
+    idempotency: str
+    title_pt: str = ""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A live option list for the wizard (templates, a template's variables, billing types)."""
+
+    key: str
+    title: str
+    run: Callable[[Context, Mapping[str, Any]], list[JSON]]
+    params_schema: JSON = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A service Ponte talks to: its auth schema, triggers, actions and lookups."""
+
+    key: str
+    title: str
+    description: str
+    auth_schema: JSON
+    test_credentials: Callable[[Context], str]
+    triggers: tuple[Trigger, ...] = ()
+    actions: tuple[Action, ...] = ()
+    lookups: tuple[Lookup, ...] = ()
+    webhook: WebhookSpec | None = None
+
+    def secret_fields(self) -> list[str]:
+        """Names of auth fields marked ``writeOnly``: encrypted at rest, never shown again."""
+        props = self.auth_schema.get("properties", {})
+        return [name for name, prop in props.items() if prop.get("writeOnly")]
+
+    def trigger(self, key: str) -> Trigger | None:
+        return next((t for t in self.triggers if t.key == key), None)
+
+    def action(self, key: str) -> Action | None:
+        return next((a for a in self.actions if a.key == key), None)
+
+    def lookup(self, key: str) -> Lookup | None:
+        return next((lk for lk in self.lookups if lk.key == key), None)
+
+
+def describe(connector: Connector) -> JSON:
+    """The JSON-able catalogue entry of a connector (what ``connectors describe --json`` prints)."""
+
+    def many(items: Iterable[Any], fields: tuple[str, ...]) -> list[JSON]:
+        return [{f: getattr(item, f) for f in fields} for item in items]
+
+    return {
+        "key": connector.key,
+        "title": connector.title,
+        "description": connector.description,
+        "auth_schema": connector.auth_schema,
+        "webhook": connector.webhook is not None,
+        "triggers": many(
+            connector.triggers,
+            ("key", "title", "title_pt", "description", "kind", "options_schema", "output_schema", "sample"),
+        ),
+        "actions": many(
+            connector.actions,
+            ("key", "title", "title_pt", "description", "input_schema", "output_schema", "sample", "idempotency"),
+        ),
+        "lookups": many(connector.lookups, ("key", "title", "params_schema")),
+    }

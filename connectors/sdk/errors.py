@@ -1,0 +1,85 @@
+"""The typed errors a connector raises, sorted by what the engine must do about them.
+
+::
+
+    ConnectorError                 base: user_message (shown) + internal_message (logged, redacted)
+    ├── ConfigError                credentials, plan or settings the user must fix: no retry, flag it
+    ├── TransientError             5xx, timeout, connection reset: retry with backoff
+    │   └── RateLimitedError       429: retry after ``retry_after`` seconds
+    ├── PermanentError             the service refused this input (400, 404, 422): fail this run
+    ├── SkipError                  nothing to do for this item (already paid, removed): skip, not fail
+    └── WebhookAuthError           an inbound delivery without the right secret: 401, store nothing
+
+A ``TransientError`` with ``ambiguous=True`` means a write may have reached the service (timeout or
+5xx on POST); the action must look for its own earlier result (by idempotency key) before writing
+again. Secrets never go into these messages: the engine redacts them again before storing anything.
+"""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Base class. ``user_message`` is safe to show; ``internal_message`` is for logs."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        internal_message: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.internal_message = internal_message or user_message
+        self.status_code = status_code
+
+
+class ConfigError(ConnectorError):
+    """The connection or the recipe needs a person: bad credentials, missing plan, bad setting."""
+
+    kind = "config"
+
+
+class TransientError(ConnectorError):
+    """Worth retrying later. ``ambiguous`` marks a write that may have happened."""
+
+    kind = "transient"
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        internal_message: str | None = None,
+        status_code: int | None = None,
+        ambiguous: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(user_message, internal_message=internal_message, status_code=status_code)
+        self.ambiguous = ambiguous
+        self.retry_after = retry_after
+
+
+class RateLimitedError(TransientError):
+    """The service said "too many requests"; ``retry_after`` is how long it asked us to wait."""
+
+    kind = "rate_limited"
+
+
+class PermanentError(ConnectorError):
+    """The service refused this input for good; retrying the same call cannot help."""
+
+    kind = "permanent"
+
+
+class SkipError(ConnectorError):
+    """Nothing to do for this item (e.g. the payment was paid meanwhile); recorded as skipped."""
+
+    kind = "skip"
+
+
+class WebhookAuthError(ConnectorError):
+    """An inbound delivery did not carry the connection's secret: answer 401, store nothing."""
+
+    kind = "webhook_auth"
