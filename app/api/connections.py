@@ -1,0 +1,117 @@
+"""``/api/connections``: list, read, create, change, delete. Secrets are write-only.
+
+A body carries ``config``: the connector's fields, secret or not, as in ``flask connections create
+--set``. Responses list ``secret_fields_set`` (names only); secret values never leave the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.api import bp
+from app.api.errors import ApiError
+from app.auth import admin_required, login_required_json
+from app.connections import ConnectionInputError, create_connection, serialize, update_connection
+from app.db import get_session
+from app.models import Connection
+
+
+def _json_body(allowed: set[str]) -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(422, "unknown fields in the request body",
+                       details=[{"field": k, "message": "unknown field"} for k in unknown])
+    config = body.get("config", {})
+    if not isinstance(config, dict):
+        raise ApiError(
+            422, "config must be an object", details=[{"field": "config", "message": "not an object"}]
+        )
+    return body
+
+
+def _invalid(exc: ConnectionInputError) -> ApiError:
+    status = 409 if exc.conflict else 422
+    details = [{"field": e.partition(":")[0], "message": e.partition(":")[2].strip()} for e in exc.errors]
+    return ApiError(status, exc.message, details=details)
+
+
+def _get(connection_id: int) -> Connection:
+    connection = get_session().get(Connection, connection_id)
+    if connection is None:
+        raise ApiError(404, f"connection {connection_id} not found")
+    return connection
+
+
+def _view(connection: Connection) -> dict[str, Any]:
+    return serialize(connection, current_app.config["PUBLIC_BASE_URL"])
+
+
+@bp.get("/connections")
+@login_required_json
+def list_connections() -> ResponseReturnValue:
+    rows = get_session().scalars(select(Connection).order_by(Connection.name)).all()
+    return jsonify(connections=[_view(c) for c in rows])
+
+
+@bp.post("/connections")
+@admin_required
+def create() -> ResponseReturnValue:
+    body = _json_body({"connector", "name", "config"})
+    missing = [f for f in ("connector", "name") if not isinstance(body.get(f), str)]
+    if missing:
+        raise ApiError(422, "connector and name are required strings",
+                       details=[{"field": f, "message": "required"} for f in missing])
+    session = get_session()
+    try:
+        connection = create_connection(
+            session, connector_key=body["connector"], name=body["name"], values=body.get("config", {})
+        )
+        session.commit()
+    except ConnectionInputError as exc:
+        session.rollback()
+        raise _invalid(exc) from None
+    return jsonify(_view(connection)), 201
+
+
+@bp.get("/connections/<int:connection_id>")
+@login_required_json
+def read(connection_id: int) -> ResponseReturnValue:
+    return jsonify(_view(_get(connection_id)))
+
+
+@bp.patch("/connections/<int:connection_id>")
+@admin_required
+def change(connection_id: int) -> ResponseReturnValue:
+    body = _json_body({"name", "config"})
+    connection = _get(connection_id)
+    session = get_session()
+    try:
+        update_connection(session, connection, name=body.get("name"), values=body.get("config"))
+        session.commit()
+    except ConnectionInputError as exc:
+        session.rollback()
+        raise _invalid(exc) from None
+    return jsonify(_view(connection))
+
+
+@bp.delete("/connections/<int:connection_id>")
+@admin_required
+def delete(connection_id: int) -> ResponseReturnValue:
+    session = get_session()
+    session.delete(_get(connection_id))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(
+            409, "connection is still used by recipes, events or runs; remove those first"
+        ) from None
+    return "", 204

@@ -1,0 +1,121 @@
+"""Who is asking: Flask-Login sessions for people, ``Authorization: Bearer`` API tokens for scripts.
+
+Both end up as ``flask_login.current_user``. API tokens are shown once and stored as sha256 hex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Request, abort, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import get_session
+from app.models import ApiToken, User, utcnow
+
+TOKEN_PREFIX = "ponte_"  # noqa: S105 (a marker, not a secret)
+login_manager = LoginManager()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``; returns the row and the plaintext, which is never stored."""
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, token_hash=hash_token(plaintext), prefix=plaintext[:8])
+    session.add(token)
+    session.flush()
+    return token, plaintext
+
+
+def user_for_token(session: Session, plaintext: str) -> User | None:
+    """The active user owning ``plaintext`` (and mark the token used), or None."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext)))
+    if token is None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    session.commit()
+    return token.user
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_user(
+    session: Session, *, email: str, name: str, role: str, password: str, locale: str = "pt_BR"
+) -> User:
+    """A new user with a hashed password (the caller commits)."""
+    user = User(email=email.strip().lower(), name=name, role=role, locale=locale, active=True)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def wants_json(req: Request) -> bool:
+    """API paths and clients that ask for JSON get JSON errors, never an HTML page."""
+    return req.path == "/api" or req.path.startswith("/api/") or (
+        req.accept_mimetypes.best == "application/json"
+    )
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        user = get_session().get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    @login_manager.request_loader
+    def _load_user_from_token(req: Request) -> User | None:
+        header = req.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return None
+        return user_for_token(get_session(), value.strip())
+
+    @login_manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        if not wants_json(request) and login_manager.login_view:
+            return redirect(url_for(login_manager.login_view, next=request.full_path))
+        abort(401, description="authentication required: log in, or send 'Authorization: Bearer <api token>'")
+
+
+def login_required_json(view: F) -> F:
+    """Like ``flask_login.login_required`` (401 through the app's error handlers)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Authenticated and role admin, else 401/403."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.role != "admin":
+            abort(403, description="this needs the admin role")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

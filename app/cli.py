@@ -1,0 +1,139 @@
+"""Flask CLI: ``flask --app wsgi <group> <command>``. Groups: db, users, keys, connections.
+
+Every command reports problems as ``Error: ...`` on stderr and exits non-zero, changing nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from app.auth import create_user, generate_password
+from app.db import get_session
+from app.models import ROLES, Connection, User
+from app.vault import VaultError, generate_key, get_vault
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+FIRST_ADMIN_EMAIL = "admin@ponte.local"
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+users_cli = AppGroup("users", help="People who log in.")
+keys_cli = AppGroup("keys", help="Vault keys that encrypt connection credentials.")
+
+
+def alembic_config(app: Flask) -> AlembicConfig:
+    """Alembic's config for ``app``'s database, with the scripts in migrations/."""
+    config = AlembicConfig(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["url"] = app.config["DATABASE_URL"]
+    return config
+
+
+def ensure_first_admin() -> str | None:
+    """Create admin@ponte.local with a random password when there is no user; return the password."""
+    session = get_session()
+    if session.scalar(select(func.count()).select_from(User)):
+        return None
+    password = generate_password()
+    create_user(session, email=FIRST_ADMIN_EMAIL, name="Admin", role="admin", password=password)
+    session.commit()
+    return password
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head); create the first admin on an empty database."""
+    alembic_command.upgrade(alembic_config(current_app), revision)
+    password = ensure_first_admin()
+    if password:
+        base = current_app.config["PUBLIC_BASE_URL"]
+        click.echo(
+            "\n"
+            "  First start: created the admin user (this password is shown only now).\n"
+            f"    e-mail:   {FIRST_ADMIN_EMAIL}\n"
+            f"    password: {password}\n"
+            f"  Log in at {base}/ ; create more users with: flask --app wsgi users create\n"
+        )
+
+
+@db_cli.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (default: one step)."""
+    alembic_command.downgrade(alembic_config(current_app), revision)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="operator", show_default=True)
+@click.option("--password", default=None, help="Prompted for (or generated) when omitted.")
+def users_create(email: str, name: str, role: str, password: str | None) -> None:
+    """Create a user who can log in."""
+    session = get_session()
+    if session.scalar(select(User).where(User.email == email.strip().lower())) is not None:
+        raise click.ClickException(f"a user with e-mail {email!r} already exists")
+    generated = False
+    if password is None and sys.stdin.isatty():
+        password = click.prompt("Password (empty: generate one)", default="", hide_input=True,
+                                confirmation_prompt=True, show_default=False) or None
+    if password is None:
+        password, generated = generate_password(), True
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    user = create_user(session, email=email, name=name, role=role, password=password)
+    session.commit()
+    click.echo(f"created {user.role} {user.email} (id {user.id})")
+    if generated:
+        click.echo(f"password (shown only now): {password}")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List users."""
+    for user in get_session().scalars(select(User).order_by(User.id)):
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.id}\t{user.email}\t{user.name}\t{user.role}\t{user.locale}\t{state}")
+
+
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key. Prepend it to PONTE_VAULT_KEYS, then run `keys rotate`."""
+    click.echo(generate_key())
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every connection's credentials under the newest key of PONTE_VAULT_KEYS."""
+    session = get_session()
+    vault = get_vault()
+    count = 0
+    for connection in session.scalars(select(Connection).order_by(Connection.id)):
+        if not connection.credentials_encrypted:
+            continue
+        try:
+            connection.credentials_encrypted = vault.rotate(connection.credentials_encrypted)
+        except VaultError:
+            session.rollback()
+            raise click.ClickException(
+                f"cannot decrypt credentials of connection {connection.name!r} with any key in "
+                "PONTE_VAULT_KEYS; nothing was changed"
+            ) from None
+        count += 1
+    session.commit()
+    click.echo(f"re-encrypted the credentials of {count} connection(s) under the newest key")
+
+
+def init_app(app: Flask) -> None:
+    from app.cli_connections import connections_cli
+
+    for group in (db_cli, users_cli, keys_cli, connections_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,172 @@
+"""Settings from the environment (12-factor), one class per mode.
+
+Every setting Ponte reads lives here, with its default. ``load_config(environ, mode)`` returns the
+flat dict that ``create_app`` puts into ``app.config``. The testing mode reads no environment
+variable at all, so a developer's shell (say, a production ``DATABASE_URL``) never leaks into tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+KEY_HELP = (
+    "generate one with: flask --app wsgi keys generate "
+    '(or: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says what to set."""
+
+
+class Config:
+    """Defaults shared by every mode."""
+
+    PONTE_ENV = "development"
+    TESTING = False
+    DATABASE_URL: str | None = None  # None: SQLite at instance/ponte.db
+    SECRET_KEY: str | None = None  # None: instance/secret_key, created on first start
+    PONTE_VAULT_KEYS: str | None = None  # None: instance/vault.key, created on first start
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    LOG_LEVEL = "INFO"
+    SMTP_HOST = ""
+    SMTP_PORT = 587
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    SMTP_SECURITY = "starttls"  # starttls | ssl | none
+    SMTP_FROM = ""
+    EMBEDDED_WORKER = True
+    WEBHOOK_MAX_BYTES = 256 * 1024
+    RETENTION_DAYS = 30
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    JSON_SORT_KEYS = False
+    # Files created on first start may only be generated outside production.
+    GENERATE_MISSING_KEYS = True
+
+
+class DevelopmentConfig(Config):
+    """``make run`` on a laptop: SQLite, keys generated under instance/."""
+
+
+class ProductionConfig(Config):
+    """Keys must come from the environment: a lost instance/ folder must not silently rotate them."""
+
+    PONTE_ENV = "production"
+    GENERATE_MISSING_KEYS = False
+    SESSION_COOKIE_SECURE = True
+
+
+class TestingConfig(Config):
+    """Pytest: everything explicit, no background services, no files generated."""
+
+    PONTE_ENV = "testing"
+    TESTING = True
+    EMBEDDED_WORKER = False
+    GENERATE_MISSING_KEYS = False
+    DATABASE_URL = "sqlite://"
+    SECRET_KEY = "testing-secret-key"  # noqa: S105 (tests only)
+    WTF_CSRF_ENABLED = False
+
+
+MODES: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def _str(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _url(name: str, raw: str) -> str:
+    return raw.strip().rstrip("/")
+
+
+def _level(name: str, raw: str) -> str:
+    return _choice("debug", "info", "warning", "error", "critical")(name, raw).upper()
+
+
+ENV_VARS: dict[str, Callable[[str, str], Any]] = {
+    "DATABASE_URL": _str,
+    "SECRET_KEY": _str,
+    "PONTE_VAULT_KEYS": _str,
+    "PUBLIC_BASE_URL": _url,
+    "LOG_LEVEL": _level,
+    "SMTP_HOST": _str,
+    "SMTP_PORT": _int,
+    "SMTP_USERNAME": _str,
+    "SMTP_PASSWORD": _str,
+    "SMTP_SECURITY": _choice("starttls", "ssl", "none"),
+    "SMTP_FROM": _str,
+    "EMBEDDED_WORKER": _bool,
+    "WEBHOOK_MAX_BYTES": _int,
+    "RETENTION_DAYS": _int,
+}
+
+
+def mode_from_env(environ: Mapping[str, str]) -> str:
+    """The mode named by PONTE_ENV (development when unset)."""
+    mode = (environ.get("PONTE_ENV") or "development").strip().lower()
+    if mode not in ("development", "production"):
+        raise ConfigError(f"PONTE_ENV must be production or development, got {mode!r}")
+    return mode
+
+
+def load_config(environ: Mapping[str, str], mode: str) -> dict[str, Any]:
+    """The mode's defaults overridden by the environment (testing ignores the environment)."""
+    cls = MODES[mode]
+    values = {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
+    if mode == "testing":
+        return values
+    for name, parse in ENV_VARS.items():
+        raw = environ.get(name)
+        if raw is not None and raw.strip() != "":
+            values[name] = parse(name, raw)
+    return values
+
+
+def require_production_keys(config: Mapping[str, Any]) -> None:
+    """Refuse to start in production without explicit SECRET_KEY and PONTE_VAULT_KEYS."""
+    missing = [name for name in ("SECRET_KEY", "PONTE_VAULT_KEYS") if not config.get(name)]
+    if missing:
+        raise ConfigError(
+            f"PONTE_ENV=production needs {' and '.join(missing)} in the environment. "
+            "SECRET_KEY signs sessions: any long random string "
+            '(python -c "import secrets; print(secrets.token_urlsafe(48))"). '
+            "PONTE_VAULT_KEYS encrypts credentials: comma-separated Fernet keys, newest first; "
+            + KEY_HELP
+            + ". Keep both safe: losing the vault key makes stored credentials unreadable."
+        )

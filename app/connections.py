@@ -1,0 +1,215 @@
+"""Connections as the CLI and the API manage them: validate fields, split secrets, serialize.
+
+A connector's ``auth_schema`` (JSON Schema) says which fields exist; properties marked
+``writeOnly`` are secrets, encrypted together in ``credentials_encrypted`` and never shown again.
+Everything else goes to ``settings``. All validation errors are reported at once, with the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlalchemy.orm import Session
+
+from app.models import Connection
+from app.vault import MASK, VaultError
+
+
+class ConnectionInputError(Exception):
+    """Input the user must fix; ``errors`` lists every problem (``field: message``)."""
+
+    def __init__(self, message: str, errors: list[str] | None = None, *, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+        self.conflict = conflict  # the name is taken (HTTP 409), not a bad value
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *(f"  - {e}" for e in self.errors)])
+
+
+def _registry() -> Any:
+    """``connectors.registry``, imported on first use (tests replace this function)."""
+    from connectors import registry
+
+    return registry
+
+
+def get_connector(key: str) -> Any:
+    """The registry's connector for ``key``; ConnectionInputError listing valid keys when unknown."""
+    try:
+        return _registry().get_connector(key)
+    except KeyError as exc:  # UnknownConnector is a KeyError whose message lists the valid keys
+        raise ConnectionInputError(str(exc.args[0]) if exc.args else f"unknown connector {key!r}") from None
+
+
+def secret_fields(connector: Any) -> list[str]:
+    props = connector.auth_schema.get("properties", {})
+    return [name for name, prop in props.items() if prop.get("writeOnly")]
+
+
+def coerce_cli_values(connector: Any, raw: Mapping[str, str]) -> dict[str, Any]:
+    """``--set`` values are strings; turn them into the types the auth schema asks for."""
+    props = connector.auth_schema.get("properties", {})
+    values: dict[str, Any] = {}
+    for name, text in raw.items():
+        kind = props.get(name, {}).get("type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        lowered = text.strip().lower()
+        if "boolean" in kinds and lowered in {"true", "false", "1", "0", "yes", "no"}:
+            values[name] = lowered in {"true", "1", "yes"}
+        elif "integer" in kinds and lowered.lstrip("-").isdigit():
+            values[name] = int(lowered)
+        elif "number" in kinds:
+            try:
+                values[name] = float(lowered)
+            except ValueError:
+                values[name] = text
+        else:
+            values[name] = text
+    return values
+
+
+def validate_fields(connector: Any, values: Mapping[str, Any]) -> list[str]:
+    """Every problem with ``values`` against the connector's auth schema, as ``field: message``."""
+    schema = connector.auth_schema
+    props = schema.get("properties", {})
+    errors = [
+        f"{name}: unknown field; valid fields: {', '.join(props) or '(none)'}"
+        for name in values
+        if name not in props
+    ]
+    errors += [
+        f"{name}: required field missing" for name in schema.get("required", []) if name not in values
+    ]
+    for error in sorted(Draft202012Validator(schema).iter_errors(dict(values)), key=lambda e: list(e.path)):
+        if error.validator == "required" and not error.path:
+            continue  # reported above, by field
+        where = ".".join(str(p) for p in error.path) or "(connection)"
+        message = error.message
+        if error.validator in ("type", "enum", "pattern", "format", "minLength", "maxLength", "const"):
+            message = f"invalid value ({error.validator}: {error.validator_value!r})"
+        errors.append(f"{where}: {message}")
+    return errors
+
+
+def split_fields(connector: Any, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(settings, secrets)``: writeOnly properties are secrets."""
+    secret = set(secret_fields(connector))
+    settings = {k: v for k, v in values.items() if k not in secret}
+    secrets_ = {k: v for k, v in values.items() if k in secret}
+    return settings, secrets_
+
+
+def _with_webhook_secret(connector: Any, values: dict[str, Any]) -> dict[str, Any]:
+    webhook = getattr(connector, "webhook", None)
+    if webhook is not None and not values.get(webhook.secret_field):
+        values = {**values, webhook.secret_field: webhook.generate_secret()}
+    return values
+
+
+def create_connection(
+    session: Session, *, connector_key: str, name: str, values: Mapping[str, Any]
+) -> Connection:
+    """Validate and add a connection (the caller commits). Raises ConnectionInputError with all errors."""
+    connector = get_connector(connector_key)
+    name = name.strip()
+    if not name:
+        raise ConnectionInputError("a connection needs a name")
+    if session.query(Connection.id).filter_by(name=name).first() is not None:
+        raise ConnectionInputError(f"a connection named {name!r} already exists", conflict=True)
+    complete = _with_webhook_secret(connector, dict(values))
+    errors = validate_fields(connector, complete)
+    if errors:
+        raise ConnectionInputError(f"invalid fields for connector {connector_key!r}", errors)
+    settings, secrets_ = split_fields(connector, complete)
+    connection = Connection(connector_key=connector.key, name=name, settings=settings, status="untested")
+    connection.set_credentials(secrets_)
+    session.add(connection)
+    session.flush()
+    return connection
+
+
+def update_connection(
+    session: Session, connection: Connection, *, name: str | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> Connection:
+    """Rename and/or change fields (a field set to None is removed); secrets kept unless given."""
+    connector = get_connector(connection.connector_key)
+    if name is not None and name.strip() != connection.name:
+        name = name.strip()
+        if not name:
+            raise ConnectionInputError("a connection needs a name")
+        if session.query(Connection.id).filter_by(name=name).first() is not None:
+            raise ConnectionInputError(f"a connection named {name!r} already exists", conflict=True)
+        connection.name = name
+    if values:
+        merged = {**connection.config(), **values}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        merged = _with_webhook_secret(connector, merged)
+        errors = validate_fields(connector, merged)
+        if errors:
+            raise ConnectionInputError(f"invalid fields for connector {connection.connector_key!r}", errors)
+        settings, secrets_ = split_fields(connector, merged)
+        connection.settings = settings
+        connection.set_credentials(secrets_)
+        connection.status, connection.status_message = "untested", None
+    session.flush()
+    return connection
+
+
+def webhook_url(base_url: str, connection: Connection) -> str:
+    return f"{base_url.rstrip('/')}/webhooks/{connection.uid}"
+
+
+def serialize(connection: Connection, base_url: str) -> dict[str, Any]:
+    """The public view of a connection: settings, names of the secrets set, never their values."""
+    try:
+        connector = get_connector(connection.connector_key)
+    except (ConnectionInputError, ImportError):
+        connector = None
+    data: dict[str, Any] = {
+        "id": connection.id,
+        "uid": connection.uid,
+        "connector": connection.connector_key,
+        "name": connection.name,
+        "settings": dict(connection.settings or {}),
+        "secret_fields_set": [],
+        "status": connection.status,
+        "status_message": connection.status_message,
+        "webhook_url": None,
+        "created_at": connection.created_at.isoformat(),
+        "updated_at": connection.updated_at.isoformat(),
+    }
+    if connector is not None:
+        secret = set(secret_fields(connector))
+        data["settings"] = {k: (MASK if k in secret else v) for k, v in data["settings"].items()}
+        if getattr(connector, "webhook", None) is not None:
+            data["webhook_url"] = webhook_url(base_url, connection)
+    try:
+        data["secret_fields_set"] = sorted(connection.get_credentials())
+    except VaultError as exc:
+        data["credentials_error"] = str(exc)
+    return data
+
+
+def check_connection(connection: Connection) -> tuple[bool, str]:
+    """Call the connector's ``test_credentials``; record and return ``(ok, message)``."""
+    from app.vault import REDACTOR
+    from connectors.sdk import Context
+
+    connector = get_connector(connection.connector_key)
+    try:
+        ctx = Context(config=connection.config(), connection_name=connection.name)
+        message = connector.test_credentials(ctx) or "ok"
+        ok = True
+    except VaultError as exc:
+        ok, message = False, str(exc)
+    except Exception as exc:  # a connector error or a bug: shown to the admin, redacted
+        ok, message = False, getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
+    message = REDACTOR.text(str(message))
+    connection.status = "ok" if ok else "error"
+    connection.status_message = message
+    return ok, message

@@ -1,0 +1,98 @@
+"""Migrations build the schema the models describe, and step back down, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from app import create_app
+from app.cli import alembic_config
+from app.db import create_db_engine, get_db
+from app.models import Base
+from app.vault import generate_key
+
+PG_ADMIN = os.environ.get("PONTE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _app(url: str, tmp_path: Path):
+    return create_app({"DATABASE_URL": url, "PONTE_VAULT_KEYS": generate_key(),
+                       "INSTANCE_PATH": str(tmp_path / "instance")})
+
+
+def _diff(url: str) -> list:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
+                                    Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_db_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def _upgrade_then_downgrade_one_step(url: str, tmp_path: Path) -> None:
+    app = _app(url, tmp_path)
+    try:
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert "admin@ponte.local" in result.output and "password:" in result.output
+        assert _tables(url) == set(Base.metadata.tables)
+        assert _diff(url) == []
+        again = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert again.exit_code == 0 and "admin@ponte.local" not in again.output
+        result = app.test_cli_runner().invoke(args=["db", "downgrade"])
+        assert result.exit_code == 0, result.output
+        assert _tables(url) == set()
+    finally:
+        get_db(app).dispose()
+
+
+def test_sqlite_upgrade_from_empty_matches_models_and_downgrades(tmp_path: Path) -> None:
+    _upgrade_then_downgrade_one_step(f"sqlite:///{tmp_path / 'm.db'}", tmp_path)
+
+
+def test_standalone_alembic_takes_the_url_from_x_argument(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    app = _app("sqlite://", tmp_path)
+    config = alembic_config(app)
+    config.attributes.pop("url")
+    config.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()
+    command.upgrade(config, "head")
+    assert _tables(url) == set(Base.metadata.tables)
+    get_db(app).dispose()
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database on 127.0.0.1:5432, or skip when none is reachable."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}: {exc}")
+    name = f"ponte_mig_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_postgresql_upgrade_from_empty_matches_models_and_downgrades(pg_database: str, tmp_path) -> None:
+    _upgrade_then_downgrade_one_step(pg_database, tmp_path)
