@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _fill_generated_settings(app)
 
-    from app import auth, cli, db, health, logs, vault
+    from app import auth, cli, db, health, logs, vault, webhooks
     from app.api import init_app as init_api
 
     logs.configure_logging(app)
@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     health.init_app(app)
     init_api(app)
+    webhooks.init_app(app)
     cli.init_app(app)
 
     if _should_start_background_services(app):
@@ -52,11 +53,32 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def start_background_services(app: Flask) -> None:
-    """Start the embedded worker (``app.extensions["ponte_executor"]``): a placeholder for now.
+    """Apply the recipe files, then start the embedded worker (``app.extensions["ponte_executor"]``).
 
     Called by ``create_app`` only when ``EMBEDDED_WORKER`` is true, not testing, and the process is
     going to serve requests (gunicorn, ``flask run``), never for other CLI commands.
     """
+    import atexit
+    import logging
+
+    from app.db import get_session
+    from app.engine.executor import EmbeddedExecutor
+    from app.engine.recipes import sync_files
+
+    log = logging.getLogger("ponte")
+    if app.config.get("APPLY_RECIPE_FILES_ON_START"):
+        with app.app_context():
+            report = sync_files(get_session(), app.config["RECIPES_DIR"], app.config["MAPPINGS_DIR"])
+        for problem in report.errors:
+            log.warning("recipe file not applied: %s", problem)
+        if report.created or report.updated:
+            log.info("recipes applied from files: %s", ", ".join(report.created + report.updated))
+    executor = EmbeddedExecutor(
+        app, workers=app.config["EXECUTOR_WORKERS"], poll_interval=app.config["EXECUTOR_POLL_SECONDS"]
+    )
+    app.extensions["ponte_executor"] = executor
+    executor.start()
+    atexit.register(executor.stop)
 
 
 def _should_start_background_services(app: Flask) -> bool:

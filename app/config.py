@@ -39,6 +39,12 @@ class Config:
     EMBEDDED_WORKER = True
     WEBHOOK_MAX_BYTES = 256 * 1024
     RETENTION_DAYS = 30
+    EXECUTOR_WORKERS = 4
+    EXECUTOR_POLL_SECONDS = 1.0
+    RETRY_DELAY_SCALE = 1.0  # < 1 shortens retry waits (the demo, end-to-end tests)
+    RECIPES_DIR = "recipes"
+    MAPPINGS_DIR = "mappings"
+    APPLY_RECIPE_FILES_ON_START = True
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -134,6 +140,11 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "EMBEDDED_WORKER": _bool,
     "WEBHOOK_MAX_BYTES": _int,
     "RETENTION_DAYS": _int,
+    "EXECUTOR_WORKERS": _int,
+    "RETRY_DELAY_SCALE": lambda name, value: float(value),
+    "RECIPES_DIR": _str,
+    "MAPPINGS_DIR": _str,
+    "APPLY_RECIPE_FILES_ON_START": _bool,
 }
 
 

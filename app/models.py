@@ -215,6 +215,8 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     source: Mapped[str] = mapped_column(String(16), default="webhook")
+    #: When the engine matched this event to recipes (NULL: not yet; the executor picks it up).
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class WebhookDelivery(Base):

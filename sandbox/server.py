@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class KeepUnderscoreHeaders(WSGIRequestHandler):
+    """Werkzeug drops headers with underscores (anti-spoofing); Asaas's key travels in ``access_token``."""
+
+    def make_environ(self) -> dict[str, Any]:  # type: ignore[override]
+        environ = super().make_environ()
+        for key, value in self.headers.items():
+            if "_" in key:
+                environ["HTTP_" + key.upper().replace("-", "_")] = value.replace("\r\n", "")
+        return environ
 
 
 @dataclass
@@ -27,7 +39,7 @@ class RunningServer:
 
 def serve_in_thread(app, port: int = 0) -> RunningServer:  # noqa: ANN001 - any WSGI callable
     """Start ``app`` on 127.0.0.1 (port 0 = a free one), threaded, and return at once."""
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=KeepUnderscoreHeaders)
     thread = threading.Thread(target=server.serve_forever, name=f"wsgi-{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(server, thread)

@@ -57,6 +57,11 @@ def _upgrade_then_downgrade_one_step(url: str, tmp_path: Path) -> None:
         assert again.exit_code == 0 and "admin@ponte.local" not in again.output
         result = app.test_cli_runner().invoke(args=["db", "downgrade"])
         assert result.exit_code == 0, result.output
+        assert _diff(url) != []  # one step back: the newest revision's change is gone
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0 and _diff(url) == []
+        result = app.test_cli_runner().invoke(args=["db", "downgrade", "base"])
+        assert result.exit_code == 0, result.output
         assert _tables(url) == set()
     finally:
         get_db(app).dispose()

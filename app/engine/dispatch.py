@@ -1,0 +1,69 @@
+"""Turn stored events into queued runs: one run per (enabled recipe whose trigger fires, event).
+
+Matching reads only the recipes of the event's connection (indexed on connection, trigger and
+enabled), so its cost does not grow with the number of recipes elsewhere. A run's ``dedupe_key``
+(``<recipe>:<event>``) is unique, so two dispatchers racing on one event still make one run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.engine.store import insert_ignore
+from app.models import Event, Recipe, Run, utcnow
+from connectors import registry
+
+log = logging.getLogger("ponte.engine.dispatch")
+
+
+def matching_recipes(session: Session, event: Event) -> list[Recipe]:
+    recipes = session.scalars(
+        select(Recipe).where(Recipe.trigger_connection_id == event.connection_id, Recipe.enabled.is_(True))
+    )
+    matched = []
+    for recipe in recipes:
+        try:
+            _, trigger = registry.get_trigger(recipe.trigger_key)
+        except LookupError:
+            log.warning("recipe %s names an unknown trigger %s", recipe.key, recipe.trigger_key)
+            continue
+        options = (recipe.definition.get("trigger") or {}).get("options") or {}
+        if trigger.kind == "webhook" and trigger.fires_on(event.event_type, event.payload, options):
+            matched.append(recipe)
+    return matched
+
+
+def dispatch_event(session: Session, event: Event) -> list[int]:
+    """Queue a run for every recipe this event fires; returns the new run ids. Commits."""
+    created: list[int] = []
+    for recipe in matching_recipes(session, event):
+        values = {
+            "recipe_id": recipe.id,
+            "recipe_version": recipe.version,
+            "event_id": event.id,
+            "dedupe_key": f"{recipe.id}:{event.id}",
+            "status": "queued",
+            "attempt": 0,
+            "max_attempts": int((recipe.definition.get("retry") or {}).get("max_attempts", 6)),
+            "created_at": utcnow(),
+            "next_attempt_at": utcnow(),
+        }
+        if insert_ignore(session, Run, values, ["dedupe_key"]):
+            run_id = session.scalar(select(Run.id).where(Run.dedupe_key == values["dedupe_key"]))
+            created.append(run_id)
+    event.dispatched_at = utcnow()
+    session.commit()
+    return created
+
+
+def dispatch_pending(session: Session, limit: int = 100) -> int:
+    """Dispatch events not dispatched yet (oldest first); returns how many events were handled."""
+    events = list(
+        session.scalars(select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(limit))
+    )
+    for event in events:
+        dispatch_event(session, event)
+    return len(events)

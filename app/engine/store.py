@@ -1,0 +1,21 @@
+"""Insert-if-absent on both SQLite and PostgreSQL: the primitive behind "duplicates are absorbed"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_ignore(session: Session, model: type, values: dict[str, Any], conflict: list[str]) -> bool:
+    """INSERT ... ON CONFLICT (conflict) DO NOTHING; True when a row was inserted.
+
+    Relies on the unique constraint, not on a prior SELECT, so concurrent deliveries of the same
+    event from many threads or processes still produce exactly one row.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    result = session.execute(statement)
+    return bool(result.rowcount)

@@ -1,0 +1,122 @@
+"""Inbound webhooks: authenticate, bound, store durably, answer 200 — then process asynchronously.
+
+The order is the contract with Asaas and ZapSign: the connector authenticates the delivery before
+anything is parsed (fail closed: 401, nothing stored); the body is bounded (413); a body that is
+not JSON or not the service's envelope gets 400 with the reason, recorded for the operator; the
+events are inserted under their unique (connection, dedupe key) and committed; only then 200. A
+duplicate answers 200 and adds nothing. If the database cannot take the event, the answer is 503
+so the service keeps it and retries — never a 200 for something we did not keep.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import get_session
+from app.engine.store import insert_ignore
+from app.models import Connection, Event, WebhookDelivery, utcnow
+from app.vault import VaultError
+from connectors import registry
+from connectors.sdk import InboundRequest, WebhookAuthError
+
+log = logging.getLogger("ponte.webhooks")
+
+bp = Blueprint("webhooks", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _answer(status: int, message: str, **extra: object):  # noqa: ANN202
+    body = {"status": "ok", **extra} if status == 200 else {"error": {"code": status, "message": message}}
+    return jsonify(body), status
+
+
+@bp.post("/webhooks/<uid>")
+def receive(uid: str):  # noqa: ANN201
+    session = get_session()
+    max_bytes = int(current_app.config.get("WEBHOOK_MAX_BYTES", 256 * 1024))
+    if request.content_length is not None and request.content_length > max_bytes:
+        return _answer(413, f"body larger than {max_bytes} bytes")
+    try:
+        connection = session.scalar(select(Connection).where(Connection.uid == uid))
+    except SQLAlchemyError:
+        log.exception("webhook: database unavailable while looking up a connection")
+        session.rollback()
+        return _answer(503, "temporarily unable to accept deliveries; retry later")
+    webhook = _webhook_of(connection)
+    if webhook is None:
+        return _answer(404, "no webhook endpoint here")
+    body = request.stream.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        return _answer(413, f"body larger than {max_bytes} bytes")
+    inbound = InboundRequest(
+        headers={k.lower(): v for k, v in request.headers.items()}, query=request.args.to_dict(), body=body
+    )
+    try:
+        webhook.authenticate(inbound, connection.config())
+    except WebhookAuthError as exc:
+        log.warning("webhook for connection %s rejected: %s (from %s)", connection.name, exc, request.remote_addr)
+        return _answer(401, "not authenticated: " + exc.user_message)
+    except VaultError:
+        log.exception("webhook for connection %s: credentials cannot be decrypted", connection.name)
+        return _answer(503, "this connection's credentials cannot be read; retry later")
+    try:
+        events = webhook.parse(json.loads(body))
+    except (ValueError, UnicodeDecodeError) as exc:
+        reason = f"malformed delivery: {exc}"
+        _record_rejection(session, connection, 400, reason, body)
+        return _answer(400, reason)
+    try:
+        stored = sum(
+            insert_ignore(session, Event, _event_row(connection, event), ["connection_id", "dedupe_key"])
+            for event in events
+        )
+        session.commit()
+    except SQLAlchemyError:
+        log.exception("webhook for connection %s: could not store the delivery", connection.name)
+        session.rollback()
+        return _answer(503, "temporarily unable to store the delivery; retry later")
+    executor = current_app.extensions.get("ponte_executor")
+    if executor is not None and stored:
+        executor.notify()
+    return _answer(200, "", received=len(events), stored=stored, duplicates=len(events) - stored)
+
+
+def _webhook_of(connection: Connection | None):  # noqa: ANN202
+    if connection is None:
+        return None
+    try:
+        return registry.get_connector(connection.connector_key).webhook
+    except LookupError:
+        return None
+
+
+def _event_row(connection: Connection, event) -> dict:  # noqa: ANN001
+    return {
+        "connection_id": connection.id,
+        "dedupe_key": event.dedupe_key[:255],
+        "event_type": event.event_type[:100],
+        "payload": event.payload,
+        "received_at": utcnow(),
+        "source": "webhook",
+    }
+
+
+def _record_rejection(session, connection: Connection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001
+    """Keep a malformed delivery (first 2 KB) where the operator can see why it was refused."""
+    try:
+        session.add(WebhookDelivery(
+            connection_id=connection.id, received_at=utcnow(), status_code=status, reason=reason[:1000],
+            body_excerpt=body[:2048].decode("utf-8", "replace"), remote_addr=request.remote_addr,
+        ))
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("could not record a rejected delivery")

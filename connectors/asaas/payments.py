@@ -1,0 +1,201 @@
+"""Payment actions: ``create_payment``, ``get_payment`` and ``list_payments``.
+
+``create_payment`` is made idempotent with ``externalReference``: it defaults to the engine's
+idempotency key (stable across the retries of one step). A POST that timed out may have created
+the payment, so on a retry (``ctx.attempt > 1``) the action first searches
+``GET /payments?externalReference=…`` and returns what it finds instead of charging twice
+(the failure mode the Asaas docs describe as "cobrança duplicada após retentativa").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.sdk import Action, Context, HttpClient, PermanentError
+
+from .client import PAGE_LIMIT, client_for, list_query
+from .triggers import PAYMENT_SCHEMA
+from .triggers import SAMPLE as TRIGGER_SAMPLE
+
+PAYMENT_FIELDS = (
+    "customer", "billingType", "value", "dueDate", "description", "externalReference",
+    "daysAfterDueDateToRegistrationCancellation", "discount", "interest", "fine",
+)
+OUTPUT_FIELDS = (
+    "id", "status", "value", "netValue", "billingType", "dueDate", "invoiceUrl", "bankSlipUrl",
+    "customer", "externalReference",
+)
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
+_AMOUNT = {"type": "object", "properties": {"value": {"type": "number", "minimum": 0}}}
+
+CREATE_INPUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["customer", "billingType", "value", "dueDate"],
+    "additionalProperties": False,
+    "properties": {
+        "customer": {"type": "string", "pattern": "^cus_", "description": "Asaas customer id (cus_…)"},
+        "billingType": {"type": "string", "enum": ["UNDEFINED", "BOLETO", "CREDIT_CARD", "PIX"],
+                        "description": "UNDEFINED lets the payer choose"},
+        "value": {"type": "number", "exclusiveMinimum": 0},
+        "dueDate": {**DATE, "description": "YYYY-MM-DD"},
+        "description": {"type": "string", "maxLength": 500},
+        "externalReference": {
+            "type": "string",
+            "description": "Defaults to Ponte's idempotency key. If you map your own, it must be "
+            "unique per payment: a retry reuses the payment that carries it.",
+        },
+        "daysAfterDueDateToRegistrationCancellation": {"type": "integer", "minimum": 0,
+                                                       "description": "boleto only"},
+        "discount": {"type": "object", "properties": {
+            "value": {"type": "number", "minimum": 0},
+            "dueDateLimitDays": {"type": "integer", "minimum": 0},
+            "type": {"type": "string", "enum": ["FIXED", "PERCENTAGE"]},
+        }},
+        "interest": {**_AMOUNT, "description": "monthly interest, percent"},
+        "fine": {**_AMOUNT, "description": "fine after the due date"},
+    },
+}
+
+PAYMENT_OUTPUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "status", "value", "billingType", "dueDate", "customer", "reused"],
+    "properties": {
+        **{k: PAYMENT_SCHEMA["properties"][k] for k in OUTPUT_FIELDS},
+        "reused": {"type": "boolean", "description": "true when a retry found the payment already made"},
+    },
+}
+
+PAYMENT_SAMPLE: dict[str, Any] = {
+    "id": "pay_n6ic32hq5hr1xcr1",
+    "status": "PENDING",
+    "value": 450.0,
+    "netValue": 449.01,
+    "billingType": "BOLETO",
+    "dueDate": "2025-03-10",
+    "invoiceUrl": "https://sandbox.asaas.com/i/n6ic32hq5hr1xcr1",
+    "bankSlipUrl": "https://sandbox.asaas.com/b/pdf/n6ic32hq5hr1xcr1",
+    "customer": "cus_000006326297",
+    "externalReference": "ponte-42-2",
+    "reused": False,
+}
+
+
+def _summary(payment: dict[str, Any], *, reused: bool) -> dict[str, Any]:
+    return {**{k: payment.get(k) for k in OUTPUT_FIELDS}, "reused": reused}
+
+
+def find_own_payment(client: HttpClient, body: dict[str, Any]) -> dict[str, Any] | None:
+    """A live payment this step already made: same externalReference, customer, due date and value.
+
+    Matching more than the reference keeps a user-mapped reference (say, a contract number shared
+    by several monthly payments) from returning last month's payment.
+    """
+    page = client.get("/payments", params={
+        "externalReference": body["externalReference"], "customer": body["customer"], "limit": 10,
+    })
+    for payment in page.get("data") or []:
+        if payment.get("deleted"):
+            continue
+        same_value = float(payment.get("value") or 0) == float(body["value"])
+        if payment.get("dueDate") == body["dueDate"] and same_value:
+            return payment
+    return None
+
+
+def create_payment(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    body = {k: data[k] for k in PAYMENT_FIELDS if data.get(k) not in (None, "")}
+    reference = body.get("externalReference") or ctx.idempotency_key
+    if reference:
+        body["externalReference"] = reference
+    client = client_for(ctx)
+    if ctx.attempt > 1 and reference:
+        existing = find_own_payment(client, body)
+        if existing is not None:
+            ctx.logger.info("attempt %s: reusing Asaas payment %s made by an earlier attempt",
+                            ctx.attempt, existing.get("id"))
+            return _summary(existing, reused=True)
+    return _summary(client.post("/payments", json=body), reused=False)
+
+
+def get_payment(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    payment = client_for(ctx).payment(str(data["id"]))
+    if payment is None:
+        raise PermanentError(f"payment not found: Asaas has no payment {data['id']!r}", status_code=404)
+    return payment
+
+
+LIST_INPUT: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": {"type": "string", "description": "e.g. PENDING, OVERDUE, RECEIVED"},
+        "dueDate_ge": {**DATE, "description": "due on or after (dueDate[ge])"},
+        "dueDate_le": {**DATE, "description": "due on or before (dueDate[le])"},
+        "customer": {"type": "string", "pattern": "^cus_"},
+        "externalReference": {"type": "string"},
+        "offset": {"type": "integer", "minimum": 0, "default": 0},
+        "limit": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT, "default": PAGE_LIMIT},
+    },
+}
+
+LIST_OUTPUT: dict[str, Any] = {
+    "type": "object",
+    "required": ["data", "hasMore", "totalCount"],
+    "properties": {
+        "data": {"type": "array", "items": PAYMENT_SCHEMA},
+        "hasMore": {"type": "boolean"},
+        "totalCount": {"type": "integer"},
+    },
+}
+
+
+def list_payments(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """One page of payments; the collection rule pages through with ``client.iter_payments``."""
+    params = list_query({**data, "limit": min(int(data.get("limit") or PAGE_LIMIT), PAGE_LIMIT),
+                         "offset": int(data.get("offset") or 0)})
+    page = client_for(ctx).get("/payments", params=params)
+    return {
+        "data": page.get("data") or [],
+        "hasMore": bool(page.get("hasMore")),
+        "totalCount": int(page.get("totalCount") or 0),
+    }
+
+
+CREATE_PAYMENT = Action(
+    key="create_payment",
+    title="Create payment",
+    title_pt="Criar cobrança",
+    description="Creates an Asaas payment (boleto, Pix, card or payer's choice) for a customer.",
+    input_schema=CREATE_INPUT,
+    output_schema=PAYMENT_OUTPUT,
+    sample=PAYMENT_SAMPLE,
+    run=create_payment,
+    idempotency="externalReference defaults to the step's idempotency key (a mapped one is kept and "
+    "used instead); on a retry (attempt > 1) the payment is first searched by externalReference, "
+    "customer, due date and value, and returned with reused=true instead of created again.",
+)
+
+GET_PAYMENT = Action(
+    key="get_payment",
+    title="Get payment",
+    title_pt="Consultar cobrança",
+    description="Reads one Asaas payment by id (pay_…); fails the run when it does not exist.",
+    input_schema={"type": "object", "required": ["id"], "additionalProperties": False,
+                  "properties": {"id": {"type": "string", "minLength": 1}}},
+    output_schema=PAYMENT_SCHEMA,
+    sample=TRIGGER_SAMPLE["payment"],
+    run=get_payment,
+    idempotency="Read-only: safe to repeat.",
+)
+
+LIST_PAYMENTS = Action(
+    key="list_payments",
+    title="List payments",
+    title_pt="Listar cobranças",
+    description="One page (up to 100) of Asaas payments filtered by status, customer or due date range.",
+    input_schema=LIST_INPUT,
+    output_schema=LIST_OUTPUT,
+    sample={"data": [TRIGGER_SAMPLE["payment"]], "hasMore": False, "totalCount": 1},
+    run=list_payments,
+    idempotency="Read-only: safe to repeat. Counts against the 25,000 requests / 12 h Asaas quota.",
+)

@@ -1,0 +1,297 @@
+"""The in-memory state of the Asaas double: customers, payments, events, webhook deliveries, faults.
+
+Kept apart from the Flask routes in :mod:`sandbox.asaas` so the behaviour (validation, ids,
+amounts, the event envelope) reads in one place. Every mutation happens under ``lock``; webhook
+deliveries run one at a time on a worker thread started by the first event (Asaas's
+``SEQUENTIALLY`` mode), never while the lock is held.
+"""
+
+from __future__ import annotations
+
+import copy
+import queue
+import re
+import secrets
+import string
+import threading
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import requests
+from validate_docbr import CNPJ, CPF
+
+BILLING_TYPES = ("UNDEFINED", "BOLETO", "CREDIT_CARD", "PIX")
+_ALNUM = string.ascii_letters + string.digits
+_LOWER = string.ascii_lowercase + string.digits
+DELIVERY_TIMEOUT = 10.0  # Asaas gives a webhook endpoint 10 s to answer 200
+
+
+def new_id(prefix: str, length: int, alphabet: str = _ALNUM) -> str:
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def error(code: str, description: str) -> dict[str, str]:
+    return {"code": code, "description": description}
+
+
+def valid_document(raw: Any) -> str | None:
+    """The normalized CPF/CNPJ when valid, else None (Asaas refuses invalid ones since 2024-08)."""
+    text = re.sub(r"[^0-9A-Za-z]", "", str(raw or "")).upper()
+    if len(text) == 11 and text.isdigit() and CPF().validate(text):
+        return text
+    if len(text) == 14 and CNPJ().validate(text):
+        return text
+    return None
+
+
+def net_value(value: float, billing_type: str) -> float:
+    """Value after a plausible Asaas fee (boleto/Pix R$ 0.99, card 2.99 % + R$ 0.49)."""
+    fee = value * 0.0299 + 0.49 if billing_type == "CREDIT_CARD" else 0.99
+    return round(max(value - fee, 0.0), 2)
+
+
+def page(items: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
+    """The Asaas list envelope."""
+    chunk = items[offset: offset + limit]
+    return {"object": "list", "hasMore": offset + len(chunk) < len(items), "totalCount": len(items),
+            "limit": limit, "offset": offset, "data": chunk}
+
+
+class AsaasState:
+    """Everything the double remembers; reset with :meth:`reset`."""
+
+    def __init__(self, *, webhook_target: str | None = None, webhook_token: str | None = None) -> None:
+        self.lock = threading.RLock()
+        self._initial_webhook = (webhook_target, webhook_token)
+        self._queue: queue.Queue[tuple[dict[str, Any], dict[str, Any]]] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything, including deliveries still queued (an in-flight one still finishes)."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._queue.task_done()
+        with self.lock:
+            self.customers: dict[str, dict[str, Any]] = {}
+            self.payments: dict[str, dict[str, Any]] = {}
+            self.events: dict[str, dict[str, Any]] = {}
+            self.deliveries: list[dict[str, Any]] = []
+            self.requests: list[dict[str, Any]] = []
+            self.faults: list[dict[str, Any]] = []
+            self.webhooks: list[dict[str, Any]] = []
+            self._event_seq = 7659763
+            self._invoice_seq = 6898322
+            target, token = self._initial_webhook
+            if target:
+                self.add_webhook({"url": target, "authToken": token, "enabled": True,
+                                  "sendType": "SEQUENTIALLY", "events": []})
+
+    # -- customers -------------------------------------------------------------------------------
+
+    def create_customer(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
+        errors = []
+        if not str(body.get("name") or "").strip():
+            errors.append(error("invalid_name", "O nome do cliente deve ser informado."))
+        document = valid_document(body.get("cpfCnpj"))
+        if not body.get("cpfCnpj"):
+            errors.append(error("invalid_cpfCnpj", "O CPF/CNPJ do cliente deve ser informado."))
+        elif document is None:
+            errors.append(error("invalid_cpfCnpj", "O CPF/CNPJ informado é inválido."))
+        email = body.get("email")
+        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(email)):
+            errors.append(error("invalid_email", "O email informado é inválido."))
+        if errors:
+            return None, errors
+        fields = ("email", "phone", "mobilePhone", "address", "addressNumber", "complement", "province",
+                  "postalCode", "additionalEmails", "externalReference", "observations", "company")
+        customer = {
+            "object": "customer", "id": new_id("cus_", 12), "dateCreated": date.today().isoformat(),
+            "name": str(body["name"]).strip(), **{f: body.get(f) for f in fields},
+            "cpfCnpj": document, "personType": "FISICA" if len(document or "") == 11 else "JURIDICA",
+            "city": None, "cityName": None, "state": None, "country": "Brasil",
+            "notificationDisabled": bool(body.get("notificationDisabled", False)),
+            "foreignCustomer": bool(body.get("foreignCustomer", False)), "deleted": False,
+        }
+        with self.lock:
+            self.customers[customer["id"]] = customer  # duplicates allowed, as in Asaas
+        return copy.deepcopy(customer), []
+
+    def list_customers(self, filters: dict[str, str]) -> list[dict[str, Any]]:
+        with self.lock:
+            found = [c for c in self.customers.values() if not c["deleted"]]
+        if filters.get("cpfCnpj"):
+            wanted = re.sub(r"[^0-9A-Za-z]", "", filters["cpfCnpj"]).upper()
+            found = [c for c in found if c["cpfCnpj"] == wanted]
+        if filters.get("name"):
+            found = [c for c in found if filters["name"].lower() in c["name"].lower()]
+        for key in ("email", "externalReference"):
+            if filters.get(key):
+                found = [c for c in found if c.get(key) == filters[key]]
+        return copy.deepcopy(list(reversed(found)))  # newest first
+
+    # -- payments --------------------------------------------------------------------------------
+
+    def create_payment(
+        self, body: dict[str, Any], host: str
+    ) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
+        errors = []
+        with self.lock:
+            customer = self.customers.get(str(body.get("customer") or ""))
+        if customer is None or customer["deleted"]:
+            errors.append(error("invalid_customer", "Customer inválido ou não informado"))
+        if body.get("billingType") not in BILLING_TYPES:
+            errors.append(error("invalid_billingType", "Forma de pagamento inválida: use "
+                                + ", ".join(BILLING_TYPES) + "."))
+        value = body.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            errors.append(error("invalid_value", "O valor da cobrança deve ser maior que zero."))
+        try:
+            date.fromisoformat(str(body.get("dueDate")))
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(body.get("dueDate"))):
+                raise ValueError
+        except ValueError:
+            errors.append(error("invalid_dueDate", "A data de vencimento deve estar no formato AAAA-MM-DD."))
+        if len(str(body.get("description") or "")) > 500:
+            errors.append(error("invalid_description", "A descrição deve ter no máximo 500 caracteres."))
+        if errors:
+            return None, errors
+        with self.lock:
+            self._invoice_seq += 1
+            invoice_number = f"{self._invoice_seq:08d}"
+        payment_id = new_id("pay_", 16, _LOWER)
+        suffix = payment_id.removeprefix("pay_")
+        slip = body["billingType"] in ("BOLETO", "UNDEFINED")
+        payment = {
+            "object": "payment", "id": payment_id, "dateCreated": date.today().isoformat(),
+            "customer": body["customer"], "subscription": None, "installment": None, "paymentLink": None,
+            "value": float(value), "netValue": net_value(float(value), body["billingType"]),
+            "originalValue": None, "interestValue": None, "description": body.get("description"),
+            "billingType": body["billingType"], "canBePaidAfterDueDate": True, "pixTransaction": None,
+            "status": "PENDING", "dueDate": body["dueDate"], "originalDueDate": body["dueDate"],
+            "paymentDate": None, "clientPaymentDate": None, "installmentNumber": None,
+            "invoiceUrl": f"{host}/i/{suffix}", "invoiceNumber": invoice_number,
+            "externalReference": body.get("externalReference"), "deleted": False, "anticipated": False,
+            "anticipable": False, "creditDate": None, "estimatedCreditDate": None,
+            "transactionReceiptUrl": None, "nossoNumero": invoice_number[::-1] if slip else None,
+            "bankSlipUrl": f"{host}/b/pdf/{suffix}" if slip else None,
+            "lastInvoiceViewedDate": None, "lastBankSlipViewedDate": None,
+            "discount": {"value": 0, "limitDate": None, "dueDateLimitDays": 0, "type": "FIXED",
+                         **(body.get("discount") or {})},
+            "fine": {"value": 0, "type": "PERCENTAGE", **(body.get("fine") or {})},
+            "interest": {"value": 0, "type": "PERCENTAGE", **(body.get("interest") or {})},
+            "postalService": bool(body.get("postalService", False)),
+            "daysAfterDueDateToRegistrationCancellation":
+                body.get("daysAfterDueDateToRegistrationCancellation"),
+            "custody": None, "refunds": None,
+        }
+        with self.lock:
+            self.payments[payment_id] = payment
+            self.emit("PAYMENT_CREATED", payment)
+        return copy.deepcopy(payment), []
+
+    def list_payments(self, filters: dict[str, str]) -> list[dict[str, Any]]:
+        with self.lock:
+            found = [p for p in self.payments.values() if not p["deleted"]]
+        for key in ("status", "customer", "externalReference", "billingType"):
+            if filters.get(key):
+                found = [p for p in found if p.get(key) == filters[key]]
+        if filters.get("dueDate[ge]"):
+            found = [p for p in found if p["dueDate"] >= filters["dueDate[ge]"]]
+        if filters.get("dueDate[le]"):
+            found = [p for p in found if p["dueDate"] <= filters["dueDate[le]"]]
+        return copy.deepcopy(list(reversed(found)))
+
+    def change_payment(self, payment_id: str, event: str, **changes: Any) -> dict[str, Any] | None:
+        """Apply ``changes`` to a payment and emit ``event``; None when the payment is unknown."""
+        with self.lock:
+            payment = self.payments.get(payment_id)
+            if payment is None:
+                return None
+            payment.update(changes)
+            self.emit(event, payment)
+            return copy.deepcopy(payment)
+
+    def pay(self, payment_id: str) -> dict[str, Any] | None:
+        today = date.today().isoformat()
+        credit = (date.today() + timedelta(days=1)).isoformat()
+        return self.change_payment(
+            payment_id, "PAYMENT_RECEIVED", status="RECEIVED", paymentDate=today, clientPaymentDate=today,
+            confirmedDate=today, creditDate=credit, estimatedCreditDate=credit,
+        )
+
+    # -- events and webhook deliveries -----------------------------------------------------------
+
+    def add_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
+        hook = {
+            "id": new_id("", 8, "0123456789abcdef") + "-sandbox", "name": body.get("name") or "Ponte",
+            "url": body["url"], "email": body.get("email"), "enabled": bool(body.get("enabled", True)),
+            "interrupted": False, "authToken": body.get("authToken"),
+            "sendType": body.get("sendType") or "SEQUENTIALLY", "events": list(body.get("events") or []),
+        }
+        with self.lock:
+            self.webhooks.append(hook)
+        return hook
+
+    def emit(self, event: str, payment: dict[str, Any]) -> dict[str, Any]:
+        """Record an event (the envelope Asaas sends) and queue it for every subscribed webhook."""
+        with self.lock:
+            self._event_seq += 1
+            envelope = {
+                "id": f"evt_{secrets.token_hex(16)}&{self._event_seq}",
+                "event": event,
+                "dateCreated": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+                "payment": copy.deepcopy(payment),
+            }
+            self.events[envelope["id"]] = envelope
+            self._dispatch(envelope)
+        return envelope
+
+    def resend(self, event_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            envelope = self.events.get(event_id)
+            if envelope is not None:
+                self._dispatch(envelope)
+            return envelope
+
+    def _dispatch(self, envelope: dict[str, Any]) -> None:
+        for hook in self.webhooks:
+            if hook["enabled"] and (not hook["events"] or envelope["event"] in hook["events"]):
+                self._queue.put((copy.deepcopy(envelope), dict(hook)))
+                if self._worker is None or not self._worker.is_alive():
+                    self._worker = threading.Thread(target=self._deliver_forever, name="asaas-webhooks",
+                                                    daemon=True)
+                    self._worker.start()
+
+    def drain(self, timeout: float = 15.0) -> bool:
+        """Wait until every queued delivery was attempted; False on timeout."""
+        deadline = datetime.now() + timedelta(seconds=timeout)
+        while self._queue.unfinished_tasks and datetime.now() < deadline:
+            threading.Event().wait(0.02)
+        return not self._queue.unfinished_tasks
+
+    def _deliver_forever(self) -> None:
+        while True:
+            envelope, hook = self._queue.get()
+            try:
+                self._deliver(envelope, hook)
+            finally:
+                self._queue.task_done()
+
+    def _deliver(self, envelope: dict[str, Any], hook: dict[str, Any]) -> None:
+        headers = {"Content-Type": "application/json", "User-Agent": "Asaas-Sandbox-Double/1.0"}
+        if hook.get("authToken"):
+            headers["asaas-access-token"] = hook["authToken"]
+        record: dict[str, Any] = {"event_id": envelope["id"], "event": envelope["event"], "url": hook["url"],
+                                  "at": datetime.now().isoformat(timespec="seconds")}
+        try:
+            response = requests.post(hook["url"], json=envelope, headers=headers, timeout=DELIVERY_TIMEOUT)
+            # Asaas counts only an exact 200 as delivered (201 and 204 are failures).
+            record.update(status_code=response.status_code, ok=response.status_code == 200)
+        except requests.RequestException as exc:
+            record.update(status_code=None, ok=False, error=exc.__class__.__name__)
+        with self.lock:
+            self.deliveries.append(record)

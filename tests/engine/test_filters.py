@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+from app.engine.filters import FilterSpecError, compile_filters
+
+TODAY = date(2024, 6, 20)
+DOC: dict[str, Any] = {
+    "event": "PAYMENT_CREATED",
+    "payment": {"id": "pay_1", "value": 1234.56, "valueText": "R$ 1.234,56", "billingType": "PIX",
+                "dueDate": "2024-06-18", "dateCreated": "2024-06-10 09:15:00", "brDate": "19/06/2024",
+                "description": "Mensalidade Junho", "deleted": False, "confirmed": "sim",
+                "tags": ["vip", "recorrente"], "empty": "  ", "nothing": None},
+}
+
+
+def passes(condition: dict[str, Any], doc: dict[str, Any] = DOC) -> bool:
+    return compile_filters([condition]).evaluate(doc, today=TODAY).passed
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ({"field": "$.payment.billingType", "op": "equals", "value": "pix"}, True),
+    ({"field": "$.payment.billingType", "op": "equals", "value": "pix", "case_sensitive": True}, False),
+    ({"field": "$.payment.value", "op": "equals", "value": "1.234,56"}, True),
+    ({"field": "$.payment.billingType", "op": "not_equals", "value": "BOLETO"}, True),
+    ({"field": "$.payment.description", "op": "contains", "value": "junho"}, True),
+    ({"field": "$.payment.tags", "op": "contains", "value": "VIP"}, True),
+    ({"field": "$.payment.description", "op": "not_contains", "value": "julho"}, True),
+    ({"field": "$.payment.description", "op": "starts_with", "value": "mensal"}, True),
+    ({"field": "$.payment.description", "op": "ends_with", "value": "JUNHO"}, True),
+    ({"field": "$.payment.billingType", "op": "in", "value": ["BOLETO", "PIX"]}, True),
+    ({"field": "$.payment.billingType", "op": "not_in", "value": ["BOLETO", "CREDIT_CARD"]}, True),
+    ({"field": "$.payment.value", "op": "greater", "value": "1.000,00"}, True),
+    ({"field": "$.payment.valueText", "op": "greater_or_equal", "value": 1234.56}, True),
+    ({"field": "$.payment.value", "op": "less", "value": "R$ 1.234,56"}, False),
+    ({"field": "$.payment.value", "op": "less_or_equal", "value": "1234,56"}, True),
+    ({"field": "$.payment.value", "op": "between", "value": ["1.000", "2.000,00"]}, True),
+    ({"field": "$.payment.dueDate", "op": "before", "value": "today"}, True),
+    ({"field": "$.payment.dueDate", "op": "after", "value": "today-5d"}, True),
+    ({"field": "$.payment.brDate", "op": "after", "value": "2024-06-18"}, True),
+    ({"field": "$.payment.dateCreated", "op": "before", "value": "11/06/2024"}, True),
+    ({"field": "$.payment.dueDate", "op": "after", "value": "today+3d"}, False),
+    ({"field": "$.payment.confirmed", "op": "is_true"}, True),
+    ({"field": "$.payment.deleted", "op": "is_false"}, True),
+    ({"field": "$.payment.id", "op": "exists"}, True),
+    ({"field": "$.payment.nothing", "op": "exists"}, False),
+    ({"field": "$.payment.absent", "op": "not_exists"}, True),
+    ({"field": "$.payment.empty", "op": "is_empty"}, True),
+    ({"field": "$.payment.absent", "op": "is_empty"}, True),
+    ({"field": "$.payment.tags", "op": "not_empty"}, True),
+    ({"field": "$.payment.id", "op": "matches", "value": "^PAY_\\d+$"}, True),
+    ({"field": "$.payment.id", "op": "matches", "value": "^PAY_", "case_sensitive": True}, False),
+    ({"field": "$.payment.value", "op": "equals", "value": "1234", "type": "string"}, False),
+    ({"field": "$.payment.dueDate", "op": "equals", "value": "18/06/2024", "type": "date"}, True),
+])
+def test_each_operator_with_brazilian_coercions(condition: dict[str, Any], expected: bool) -> None:
+    assert passes(condition) is expected
+
+
+def test_value_that_cannot_be_coerced_is_false_with_an_explanation() -> None:
+    result = compile_filters([{"field": "$.payment.description", "op": "greater", "value": 10}]).evaluate(DOC)
+    assert result.passed is False
+    assert result.failed is not None and result.failed.actual == "Mensalidade Junho"
+    assert result.explanation == ("$.payment.description greater 10 failed: actual 'Mensalidade Junho' "
+                                  "(cannot compare: 'Mensalidade Junho' is not a number)")
+
+
+def test_a_missing_field_fails_comparisons_and_says_so() -> None:
+    result = compile_filters([{"field": "$.payment.absent", "op": "not_equals", "value": "x"}]).evaluate(DOC)
+    assert not result.passed
+    assert "the event has no value at this path" in result.explanation
+
+
+def test_or_of_and_groups_passes_when_any_group_passes() -> None:
+    spec = {"any": [
+        {"all": [{"field": "$.payment.billingType", "op": "equals", "value": "BOLETO"}]},
+        {"all": [{"field": "$.payment.billingType", "op": "equals", "value": "PIX"},
+                 {"field": "$.payment.value", "op": "greater", "value": 100}]},
+    ]}
+    result = compile_filters(spec).evaluate(DOC)
+    assert result.passed and result.explanation == "group 2 passed"
+    assert [g.passed for g in result.groups] == [False, True]
+
+
+def test_failed_result_names_the_stopping_condition_and_is_json() -> None:
+    spec = [{"field": "$.payment.billingType", "op": "in", "value": ["PIX"]},
+            {"field": "$.payment.value", "op": "greater_or_equal", "value": "5.000,00"},
+            {"field": "$.payment.id", "op": "exists"}]
+    result = compile_filters(spec).evaluate(DOC)
+    assert not result.passed
+    assert result.failed is not None and result.failed.op == "greater_or_equal"
+    stored = json.loads(json.dumps(result.to_dict()))
+    assert stored["failed"]["actual"] == 1234.56
+    assert len(stored["groups"][0]["conditions"]) == 2  # stopped at the failing one
+
+
+def test_no_group_passing_explains_each_group() -> None:
+    spec = {"any": [{"all": [{"field": "$.a", "op": "exists"}]},
+                    {"all": [{"field": "$.b", "op": "is_true"}]}]}
+    result = compile_filters(spec).evaluate({"b": "talvez"})
+    assert result.explanation == ("no group passed: group 1: $.a exists failed: actual no value; group 2: "
+                                  "$.b is_true failed: actual 'talvez' (cannot compare: 'talvez' is not a "
+                                  "boolean)")
+
+
+def test_relative_dates_follow_the_injected_clock() -> None:
+    filters = compile_filters([{"field": "$.d", "op": "after", "value": "today-5d"}],
+                              clock=lambda: date(2024, 1, 10))
+    assert filters.evaluate({"d": "2024-01-06"}).passed
+    assert not filters.evaluate({"d": "2024-01-06"}, today=date(2024, 2, 1)).passed
+
+
+def test_no_filters_pass_every_event() -> None:
+    assert compile_filters(None).evaluate({}).passed
+
+
+def test_compile_reports_every_problem_with_its_location() -> None:
+    with pytest.raises(FilterSpecError) as caught:
+        compile_filters([
+            {"field": "payment.value", "op": "equals", "value": 1},
+            {"field": "$.x", "op": "matches", "value": "(unclosed"},
+            {"field": "$.x", "op": "greater", "value": "muito"},
+            {"field": "$.x", "op": "between", "value": [1]},
+            {"field": "$.x", "op": "nearly", "value": 1},
+        ])
+    assert caught.value.problems == [
+        ((0, "field"), "JSONPath 'payment.value' must start with '$' (the event root)"),
+        ((1, "value"), "bad regular expression '(unclosed': missing ), unterminated subpattern at "
+                       "position 0"),
+        ((2, "value"), "value 'muito' cannot be read as number: 'muito' is not a number"),
+        ((3, "value"), "operator 'between' needs value: [low, high]"),
+        ((4, "op"), "unknown operator 'nearly'; valid operators: equals, not_equals, contains, not_contains, "
+                    "starts_with, ends_with, in, not_in, greater, greater_or_equal, less, less_or_equal, "
+                    "between, before, after, is_true, is_false, matches, exists, not_exists, is_empty, "
+                    "not_empty"),
+    ]
+
+
+def test_overlong_regex_is_refused_at_load() -> None:
+    with pytest.raises(FilterSpecError, match="at most 500 characters"):
+        compile_filters([{"field": "$.x", "op": "matches", "value": "a" * 501}])
