@@ -1,0 +1,222 @@
+"""ZapSign actions: create a document from a DOCX template, fetch a document.
+
+Idempotency of ``create_document_from_template``: ZapSign has no idempotency key, so the document
+carries ``external_id`` (the step's idempotency key unless the recipe sets one). On a retry
+(``ctx.attempt > 1``) the action first looks for a recent document with that ``external_id`` and
+returns it with ``reused: true`` instead of creating a second one (:func:`find_by_external_id`).
+ZapSign caches its document list for up to ~60 s, so a document created moments ago may not be
+listed yet: on the first retry a miss is not trusted, the action asks the engine to come back after
+the cache has expired, and only a later attempt creates again.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.sdk import Action, Context, HttpClient, PermanentError, TransientError, load_json
+from connectors.sdk.base import JSON
+
+from .client import client_for, sign_url
+from .status import normalise_document
+from .triggers import WEBHOOK_EXAMPLES
+
+SCHEMAS: JSON = load_json(__file__, "action_schemas.json")
+LIST_CACHE_SECONDS = 60
+MAX_LIST_PAGES = 5  # 100 most recent documents of the signer (or of the account) since yesterday
+MAX_DETAIL_FETCHES = 10  # list items without external_id we open to compare
+
+
+def _text(value: Any) -> str | None:
+    """A string worth sending, or None: ZapSign wants absent fields omitted, never ``null``."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _placeholder(name: str) -> str:
+    """``CPF`` and ``{{CPF}}`` both become ``{{CPF}}``, the form ``data[].de`` needs."""
+    inner = name.strip()
+    if inner.startswith("{{") and inner.endswith("}}"):
+        inner = inner[2:-2].strip()
+    return "{{" + inner + "}}"
+
+
+def split_phone(phone: Any, country: Any = None) -> tuple[str, str] | None:
+    """``(country, number)`` from a phone typed any way.
+
+    A leading country code is removed when the phone was written with ``+`` or is longer than a
+    Brazilian number with area code (11 digits).
+    """
+    raw = str(phone or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    code = re.sub(r"\D", "", str(country or "")) or "55"
+    if not digits:
+        return None
+    if digits.startswith(code) and (raw.startswith("+") or len(digits) > 11):
+        digits = digits[len(code):]
+    return code, digits
+
+
+def build_body(data: JSON, external_id: str | None) -> JSON:
+    """The ``POST /models/create-doc/`` body: empty and null strings are left out."""
+    body: JSON = {"template_id": data["template_id"], "signer_name": data["signer_name"]}
+    for field in ("signer_email", "folder_path", "custom_message"):
+        if (value := _text(data.get(field))) is not None:
+            body[field] = value
+    phone = split_phone(data.get("signer_phone"), data.get("signer_phone_country"))
+    if phone:
+        body["signer_phone_country"], body["signer_phone_number"] = phone
+    body["lang"] = data.get("lang") or "pt-br"
+    if external_id:
+        body["external_id"] = external_id
+    if isinstance(data.get("send_automatic_email"), bool):
+        body["send_automatic_email"] = data["send_automatic_email"]
+    variables = data.get("variables") or {}
+    body["data"] = [
+        # A missing value becomes "" (never null) so the placeholder does not show in the contract.
+        {"de": _placeholder(str(name)), "para": "" if value is None else str(value)}
+        for name, value in variables.items()
+    ]
+    return body
+
+
+def document_output(ctx: Context, doc: JSON, external_id: str | None, *, reused: bool) -> JSON:
+    """The action output from a create-doc response or a document detail."""
+    doc = normalise_document(doc)
+    signers = [
+        {
+            "token": s["token"],
+            "name": s.get("name") or "",
+            "email": s.get("email"),
+            "sign_url": s.get("sign_url") or s.get("signing_url") or sign_url(ctx.config, s["token"]),
+            "status": s.get("status") or "new",
+        }
+        for s in doc.get("signers") or []
+        if isinstance(s, dict) and s.get("token")
+    ]
+    return {
+        "token": doc["token"],
+        "open_id": doc.get("open_id"),
+        "name": doc.get("name") or "",
+        "status": doc.get("status") or "pending",
+        "external_id": doc.get("external_id") or external_id,
+        "sign_url": signers[0]["sign_url"] if signers else "",
+        "signers": signers,
+        "reused": reused,
+    }
+
+
+def find_by_external_id(
+    ctx: Context, client: HttpClient, external_id: str, *, signer_email: str | None = None
+) -> JSON | None:
+    """The document detail of a recent document whose ``external_id`` matches, or None.
+
+    Scans at most ``MAX_LIST_PAGES`` pages of documents created since yesterday (UTC), newest first,
+    narrowed to the signer's email when known. List items that omit ``external_id`` are opened (at
+    most ``MAX_DETAIL_FETCHES``) to compare.
+    """
+    since = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    params: JSON = {"created_from": since, "sort_order": "desc"}
+    if signer_email:
+        params["signer_email"] = signer_email
+    opened = 0
+    for page in range(1, MAX_LIST_PAGES + 1):
+        body = client.get("/docs/", params={**params, "page": page})
+        items = body.get("results", []) if isinstance(body, dict) else body or []
+        for item in items:
+            if not isinstance(item, dict) or not item.get("token"):
+                continue
+            if "external_id" in item:
+                if item["external_id"] == external_id:
+                    return client.get(f"/docs/{item['token']}/")
+                continue
+            if opened < MAX_DETAIL_FETCHES:
+                opened += 1
+                detail = client.get(f"/docs/{item['token']}/", allow_404=True)
+                if detail and detail.get("external_id") == external_id:
+                    return detail
+        if not isinstance(body, dict) or not body.get("next"):
+            break
+    ctx.logger.info("zapsign: no document with external_id %s among recent documents", external_id)
+    return None
+
+
+def create_document_from_template(ctx: Context, data: JSON) -> JSON:
+    external_id = _text(data.get("external_id")) or ctx.idempotency_key
+    client = client_for(ctx)
+    if ctx.attempt > 1 and external_id:
+        found = find_by_external_id(ctx, client, external_id, signer_email=_text(data.get("signer_email")))
+        if found:
+            return document_output(ctx, found, external_id, reused=True)
+        if ctx.attempt == 2:
+            raise TransientError(
+                "ZapSign's document list may not show a document created in the last minute yet; "
+                "checking again before creating it",
+                internal_message=f"zapsign: external_id {external_id} not listed on attempt 2",
+                retry_after=LIST_CACHE_SECONDS + 5,
+            )
+    doc = client.post("/models/create-doc/", json=build_body(data, external_id))
+    if not isinstance(doc, dict) or not doc.get("token"):
+        raise PermanentError("ZapSign did not return the created document", internal_message=repr(doc)[:300])
+    return document_output(ctx, doc, external_id, reused=False)
+
+
+def get_document(ctx: Context, data: JSON) -> JSON:
+    """The document detail with normalised statuses and ``answers`` as a name → value object."""
+    doc = normalise_document(client_for(ctx).get(f"/docs/{data['token']}/"))
+    answers_list = [a for a in doc.get("answers") or [] if isinstance(a, dict) and a.get("variable")]
+    doc["answers_list"] = answers_list
+    doc["answers"] = {str(a["variable"]).strip("{} "): a.get("value") for a in answers_list}
+    return doc
+
+
+def _get_document_sample() -> JSON:
+    skip = ("event_type", "signer_who_signed")
+    raw = {k: v for k, v in WEBHOOK_EXAMPLES["doc_signed"].items() if k not in skip}
+    doc = normalise_document(raw)
+    doc["answers_list"] = raw["answers"]
+    doc["answers"] = {a["variable"]: a["value"] for a in raw["answers"]}
+    return doc
+
+
+CREATE_DOCUMENT_FROM_TEMPLATE = Action(
+    key="create_document_from_template",
+    title="Create document from template",
+    title_pt="Criar documento a partir de modelo",
+    description=(
+        "Fill a ZapSign DOCX template with the recipe's values and create a document for one signer; "
+        "returns the signing link."
+    ),
+    input_schema=SCHEMAS["create_document_from_template"]["input"],
+    output_schema=SCHEMAS["create_document_from_template"]["output"],
+    sample=SCHEMAS["create_document_from_template"]["sample"],
+    run=create_document_from_template,
+    idempotency=(
+        "external_id (default: the step's idempotency key) is stored on the document; on a retry the "
+        "action lists recent documents and returns the one with that external_id (reused: true). "
+        "The list is cached up to ~60 s, so a miss on the first retry is re-checked after 65 s "
+        "before creating again."
+    ),
+)
+
+GET_DOCUMENT = Action(
+    key="get_document",
+    title="Get document",
+    title_pt="Consultar documento",
+    description="Fetch a ZapSign document: status, signers, answers and fresh file links (valid 60 min).",
+    input_schema={
+        "type": "object",
+        "required": ["token"],
+        "properties": {"token": {"type": "string", "minLength": 1, "title": "Document token"}},
+        "additionalProperties": False,
+    },
+    output_schema=SCHEMAS["get_document"]["output"],
+    sample=_get_document_sample(),
+    run=get_document,
+    idempotency="read-only: safe to repeat",
+)
+
+ACTIONS = (CREATE_DOCUMENT_FROM_TEMPLATE, GET_DOCUMENT)

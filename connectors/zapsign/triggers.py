@@ -1,0 +1,130 @@
+"""Webhook triggers on ZapSign documents: signed, refused, created.
+
+All three share one output shape (``trigger_output.schema.json``) so a mapping written for one reads
+the others: ``$.document.token``, ``$.signer.email``, ``$.answers['CPF']``. ``doc_signed`` fires once
+per signer; ``document_signed`` fires only when the whole document is signed unless the recipe asks
+for ``every_signature``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.sdk import Context, Trigger, load_json
+from connectors.sdk.base import JSON
+
+from .status import document_status, normalise_document
+
+OUTPUT_SCHEMA: JSON = load_json(__file__, "trigger_output.schema.json")
+WEBHOOK_EXAMPLES: JSON = load_json(__file__, "webhook_examples.json")
+
+# Fields that are not the document itself; everything else at the top level is.
+NOT_DOCUMENT = frozenset({"event_type", "signers", "answers", "signer_who_signed", "rejected_reason"})
+
+
+def _variable(name: Any) -> str:
+    """ZapSign returns answer variables without braces; strip them anyway if a payload has them."""
+    text = str(name or "").strip()
+    if text.startswith("{{") and text.endswith("}}"):
+        text = text[2:-2].strip()
+    return text
+
+
+def prepare(ctx: Context | None, payload: JSON, options: Mapping[str, Any]) -> JSON:
+    """Turn a stored ZapSign document event into the trigger output (pure: no call to ZapSign).
+
+    The file links in the output expire 60 minutes after ZapSign sent them; a recipe that needs the
+    file later should fetch the document again (action ``get_document``).
+    """
+    doc = normalise_document(payload)
+    signers = [s for s in doc.get("signers") or [] if isinstance(s, dict)]
+    who = doc.get("signer_who_signed")
+    if isinstance(who, dict):
+        # signer_who_signed omits sign_url and a few fields; complete it from the signers list.
+        full = next((s for s in signers if s.get("token") == who.get("token")), {})
+        signer: JSON | None = {**full, **who}
+    else:
+        signer = signers[0] if signers else None
+    answers_list = [
+        {"variable": _variable(a.get("variable")), "value": a.get("value")}
+        for a in doc.get("answers") or []
+        if isinstance(a, dict) and a.get("variable")
+    ]
+    out: JSON = {
+        "event": doc.get("event_type") or "",
+        "document": {k: v for k, v in doc.items() if k not in NOT_DOCUMENT},
+        "signer": signer,
+        "signers": signers,
+        "answers": {a["variable"]: a["value"] for a in answers_list},
+        "answers_list": answers_list,
+    }
+    if "rejected_reason" in doc:
+        out["rejected_reason"] = doc["rejected_reason"]
+    return out
+
+
+def _signed_matches(event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
+    if event_type != "doc_signed":
+        return False
+    if (options.get("when") or "all_signed") == "every_signature":
+        return True
+    return document_status(payload.get("status")) == "signed"
+
+
+def _sample(event_type: str) -> JSON:
+    return prepare(None, WEBHOOK_EXAMPLES[event_type], {})
+
+
+DOCUMENT_SIGNED = Trigger(
+    key="document_signed",
+    title="Document signed",
+    title_pt="Documento assinado",
+    description=(
+        "A ZapSign document was signed. By default fires once, when every signer has signed "
+        "(document status 'signed'); with when=every_signature it fires for each signature, and "
+        "$.signer is the signer who just signed."
+    ),
+    output_schema=OUTPUT_SCHEMA,
+    sample=_sample("doc_signed"),
+    options_schema={
+        "type": "object",
+        "properties": {
+            "when": {
+                "enum": ["all_signed", "every_signature"],
+                "default": "all_signed",
+                "title": "When to fire",
+                "description": "all_signed: once, when the document is fully signed. "
+                "every_signature: once per signer.",
+            }
+        },
+        "additionalProperties": False,
+    },
+    event_types=("doc_signed",),
+    matches=_signed_matches,
+    prepare=prepare,
+)
+
+DOCUMENT_REFUSED = Trigger(
+    key="document_refused",
+    title="Document refused",
+    title_pt="Documento recusado",
+    description="A signer refused a ZapSign document; $.rejected_reason says why.",
+    output_schema=OUTPUT_SCHEMA,
+    sample=_sample("doc_refused"),
+    event_types=("doc_refused",),
+    prepare=prepare,
+)
+
+DOCUMENT_CREATED = Trigger(
+    key="document_created",
+    title="Document created",
+    title_pt="Documento criado",
+    description="A ZapSign document was created, in the web app or through the API.",
+    output_schema=OUTPUT_SCHEMA,
+    sample=_sample("doc_created"),
+    event_types=("doc_created",),
+    prepare=prepare,
+)
+
+TRIGGERS = (DOCUMENT_SIGNED, DOCUMENT_REFUSED, DOCUMENT_CREATED)

@@ -1,0 +1,119 @@
+"""Inbound ZapSign webhooks: fail-closed authentication, parsing and a dedupe key.
+
+ZapSign signs nothing (no HMAC is documented); its mechanism is custom headers the user configures
+on the webhook. Ponte generates a secret per connection and accepts it in the ``X-Ponte-Secret``
+header, as ``Authorization: Bearer <secret>``, or as the ``token`` query parameter of the webhook
+URL (for setups where adding a header is awkward: the URL itself becomes unguessable).
+
+ZapSign sends no event id and retries any non-200 answer, and ``doc_signed`` fires once per signer,
+so the dedupe key hashes what identifies one delivery: document token, event type, the signer who
+signed and the document's ``last_update_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.sdk import (
+    InboundEvent,
+    InboundRequest,
+    WebhookAuthError,
+    constant_time_equals,
+    generate_token,
+)
+
+from .status import normalise_document
+
+SECRET_HEADER = "X-Ponte-Secret"  # noqa: S105 - a header name, not a secret
+QUERY_PARAM = "token"
+EMAIL_BOUNCE = "email_bounce"
+
+
+def dedupe_key(payload: Mapping[str, Any]) -> str:
+    """``zs:<event_type>:<doc token>:<hash16>``, equal for redeliveries of one event, distinct per signer.
+
+    When a payload has neither ``last_update_at`` nor a signature time (some small events), the
+    canonical JSON of the whole body stands in: a redelivery carries the same body.
+    """
+    event_type = str(payload.get("event_type") or "")
+    token = str(payload.get("token") or "")
+    who = payload.get("signer_who_signed")
+    signer = who if isinstance(who, dict) else {}
+    moment = payload.get("last_update_at") or signer.get("signed_at") or payload.get("signed_at")
+    if event_type == EMAIL_BOUNCE or not moment:
+        moment = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    material = "\x1f".join([token, event_type, str(signer.get("token") or ""), str(moment)])
+    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return f"zs:{event_type}:{token}:{digest[:16]}"
+
+
+class ZapSignWebhook:
+    """The connector's :class:`~connectors.sdk.WebhookSpec`."""
+
+    secret_field = "webhook_secret"  # noqa: S105 - the auth field's name
+
+    def generate_secret(self) -> str:
+        """48 letters and digits: safe in a header and in a URL query string."""
+        return generate_token(48)
+
+    def authenticate(self, request: InboundRequest, config: Mapping[str, Any]) -> None:
+        """Accept the delivery only if one of the places we look carries the connection's secret."""
+        expected = config.get(self.secret_field)
+        bearer = request.header("Authorization") or ""
+        candidates = [
+            request.header(SECRET_HEADER),
+            bearer[7:].strip() if bearer[:7].lower() == "bearer " else None,
+            request.query.get(QUERY_PARAM),
+        ]
+        given = [c for c in candidates if c]
+        what = f"webhook secret ({SECRET_HEADER} header or ?{QUERY_PARAM}=)"
+        if not expected:
+            raise WebhookAuthError("this ZapSign connection has no webhook secret; delivery rejected")
+        if not given:
+            raise WebhookAuthError(f"missing {what}")
+        if not any(constant_time_equals(c, expected) for c in given):
+            raise WebhookAuthError(f"wrong {what}")
+
+    def parse(self, body: Any) -> list[InboundEvent]:
+        """One event per delivery, statuses normalised; unknown event types are returned as is."""
+        if not isinstance(body, dict):
+            raise ValueError("a ZapSign webhook body must be a JSON object")
+        event_type = body.get("event_type")
+        if not isinstance(event_type, str) or not event_type:
+            raise ValueError("the ZapSign webhook body has no event_type")
+        if event_type == EMAIL_BOUNCE:
+            if not (body.get("token") or body.get("email")):
+                raise ValueError("the email_bounce body has neither token nor email")
+            payload = dict(body)
+        else:
+            if not isinstance(body.get("token"), str) or not body["token"]:
+                raise ValueError(f"the ZapSign {event_type} body has no document token")
+            payload = normalise_document(body)
+        who = payload.get("signer_who_signed")
+        signer = who if isinstance(who, dict) else {}
+        occurred = payload.get("last_update_at") or signer.get("signed_at")
+        return [InboundEvent(dedupe_key(body), event_type, payload, str(occurred) if occurred else None)]
+
+    def instructions(self, url: str, locale: str) -> str:
+        """Where to paste the URL and the secret in ZapSign's web app."""
+        if locale.lower().replace("-", "_").startswith("pt"):
+            return (
+                "1. No ZapSign, abra Configurações → Integração → API ZapSign → Webhooks.\n"
+                f"2. Cole esta URL: {url}\n"
+                "3. Escolha o evento (ou \"todos\" para os eventos de documento).\n"
+                f"4. Em cabeçalhos (headers), adicione {SECRET_HEADER} com o segredo de webhook desta "
+                "conexão.\n"
+                f"   Sem cabeçalho? Use a URL com ?{QUERY_PARAM}=<segredo de webhook> no final.\n"
+                "5. Salve. O ZapSign reenvia quando não recebe 200; o Ponte ignora duplicatas."
+            )
+        return (
+            "1. In ZapSign, open Settings → Integration → ZapSign API → Webhooks.\n"
+            f"2. Paste this URL: {url}\n"
+            "3. Pick the event (or \"all\" for every document event).\n"
+            f"4. Under headers, add {SECRET_HEADER} with this connection's webhook secret.\n"
+            f"   Cannot add a header? Use the URL with ?{QUERY_PARAM}=<webhook secret> appended.\n"
+            "5. Save. ZapSign retries when it does not get a 200; Ponte ignores duplicates."
+        )

@@ -1,0 +1,139 @@
+"""Inbound ZapSign webhooks: fail-closed auth, parsing, dedupe keys and status normalisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from connectors.sdk import InboundRequest, WebhookAuthError
+from connectors.zapsign import CONNECTOR
+from connectors.zapsign.status import document_status, signer_status
+from connectors.zapsign.webhook import dedupe_key
+
+SECRET = "s" * 48
+HOOK = CONNECTOR.webhook
+assert HOOK is not None
+
+
+def request(headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> InboundRequest:
+    return InboundRequest(headers={k.lower(): v for k, v in (headers or {}).items()}, query=query or {},
+                          body=b"{}")
+
+
+@pytest.mark.parametrize(
+    ("req", "config"),
+    [
+        (request(), {"webhook_secret": SECRET}),
+        (request({"X-Ponte-Secret": "wrong"}), {"webhook_secret": SECRET}),
+        (request({"Authorization": "Bearer wrong"}), {"webhook_secret": SECRET}),
+        (request(query={"token": "wrong"}), {"webhook_secret": SECRET}),
+        (request({"X-Ponte-Secret": SECRET}), {}),
+        (request({"X-Ponte-Secret": ""}), {"webhook_secret": ""}),
+        (request({"Authorization": SECRET}), {"webhook_secret": SECRET}),  # not a Bearer header
+    ],
+)
+def test_deliveries_without_the_secret_are_rejected(req: InboundRequest, config: dict[str, Any]) -> None:
+    with pytest.raises(WebhookAuthError):
+        HOOK.authenticate(req, config)
+
+
+@pytest.mark.parametrize(
+    "req",
+    [
+        request({"X-Ponte-Secret": SECRET}),
+        request({"Authorization": f"Bearer {SECRET}"}),
+        request(query={"token": SECRET}),
+        request({"X-Ponte-Secret": "stale"}, query={"token": SECRET}),
+    ],
+)
+def test_the_secret_in_the_header_or_the_url_is_accepted(req: InboundRequest) -> None:
+    HOOK.authenticate(req, {"webhook_secret": SECRET})
+
+
+def test_generated_secrets_are_long_and_url_safe() -> None:
+    secrets = {HOOK.generate_secret() for _ in range(20)}
+    assert len(secrets) == 20
+    assert all(len(s) >= 40 and s.isalnum() for s in secrets)
+
+
+def test_dedupe_key_is_stable_for_the_same_delivery(example: Any) -> None:
+    first = HOOK.parse(example("doc_signed"))[0]
+    again = HOOK.parse(example("doc_signed"))[0]
+    assert first.dedupe_key == again.dedupe_key
+    assert first.dedupe_key.startswith("zs:doc_signed:eb9c367a-e62f-4992-8360-b0219deaeecc:")
+    assert len(first.dedupe_key.rsplit(":", 1)[1]) == 16
+
+
+def test_dedupe_key_differs_per_signer_and_per_event(example: Any) -> None:
+    one, two = example("doc_signed"), example("doc_signed")
+    two["signer_who_signed"]["token"] = "another-signer"
+    refused = example("doc_signed") | {"event_type": "doc_refused"}
+    keys = {dedupe_key(one), dedupe_key(two), dedupe_key(refused)}
+    assert len(keys) == 3
+
+
+def test_parse_normalises_statuses_and_keeps_the_raw_ones(example: Any) -> None:
+    event = HOOK.parse(example("doc_refused"))[0]
+    assert event.event_type == "doc_refused"
+    assert event.payload["status"] == "refused" and event.payload["status_raw"] == "recusado"
+    assert event.payload["signers"][0]["status"] == "link_opened"
+    assert event.payload["signers"][0]["status_raw"] == "abriu-link"
+    assert event.occurred_at == "2025-02-24T16:40:02.118200Z"
+
+
+def test_unknown_event_types_are_parsed_normally(example: Any) -> None:
+    body = example("doc_created") | {"event_type": "doc_teleported"}
+    [event] = HOOK.parse(body)
+    assert event.event_type == "doc_teleported"
+    assert not any(t.fires_on(event.event_type, event.payload, {}) for t in CONNECTOR.triggers)
+
+
+def test_email_bounce_has_its_own_small_shape() -> None:
+    body = {"event_type": "email_bounce", "email": "maria@invalido.example", "token": "921c115d",
+            "type": "signer", "status": "bounced", "status_code": 550, "error": "mailbox unavailable",
+            "delivered": False}
+    [event] = HOOK.parse(body)
+    assert event.event_type == "email_bounce"
+    assert event.dedupe_key == HOOK.parse(dict(body))[0].dedupe_key
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"token": "abc"}, "event_type"),
+        ({"event_type": "doc_signed"}, "token"),
+        ({"event_type": "email_bounce"}, "email_bounce"),
+        (["not", "an", "object"], "object"),
+    ],
+)
+def test_malformed_bodies_raise_value_error_with_a_reason(body: Any, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        HOOK.parse(body)
+
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [("pending", "pending"), ("signed", "signed"), ("recusado", "refused"), ("refused", "refused"),
+     ("surprise", "surprise")],
+)
+def test_document_status_table(raw: str, normal: str) -> None:
+    assert document_status(raw) == normal
+
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [("new", "new"), ("nao_abriu", "new"), ("link-opened", "link_opened"), ("abriu-link", "link_opened"),
+     ("abriu", "link_opened"), ("signed", "signed"), ("assinou", "signed"), ("recusou", "refused"),
+     ("refused", "refused"), ("expirou", "expired"), ("cancelado", "cancelled")],
+)
+def test_signer_status_table(raw: str, normal: str) -> None:
+    assert signer_status(raw) == normal
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+def test_instructions_name_the_url_the_header_and_the_query_token(locale: str) -> None:
+    text = HOOK.instructions("https://ponte.example.com/webhooks/abc", locale)
+    assert "https://ponte.example.com/webhooks/abc" in text
+    assert "X-Ponte-Secret" in text and "?token=" in text
+    assert ("Configurações" in text) == (locale == "pt_BR")
