@@ -192,6 +192,8 @@ _VALUE_OPS: dict[str, _Op] = {
     "not_contains": lambda c, a, t: not _contains(c, a, t),
     "starts_with": lambda c, a, t: _text(c, a).startswith(_text(c, c.value)),
     "ends_with": lambda c, a, t: _text(c, a).endswith(_text(c, c.value)),
+    "not_starts_with": lambda c, a, t: not _text(c, a).startswith(_text(c, c.value)),
+    "not_ends_with": lambda c, a, t: not _text(c, a).endswith(_text(c, c.value)),
     "in": lambda c, a, t: any(_equal(c, a, x, t) for x in c.operand),
     "not_in": lambda c, a, t: not any(_equal(c, a, x, t) for x in c.operand),
     "greater": _ordered(lambda a, e: a > e),

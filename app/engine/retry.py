@@ -20,6 +20,7 @@ class RetryPolicy:
     base_delay_seconds: float = 60.0
     max_delay_seconds: float = 7200.0
     factor: float = 4.0
+    scale: float = 1.0  # < 1 shrinks every wait, the service's Retry-After included (demo, tests)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, *, scale: float = 1.0) -> RetryPolicy:
@@ -29,6 +30,7 @@ class RetryPolicy:
             max_attempts=int(data.get("max_attempts", cls.max_attempts)),
             base_delay_seconds=float(data.get("base_delay_seconds", cls.base_delay_seconds)) * scale,
             max_delay_seconds=float(data.get("max_delay_seconds", cls.max_delay_seconds)) * scale,
+            scale=scale,
         )
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
@@ -40,7 +42,7 @@ class RetryPolicy:
         ceiling = min(self.max_delay_seconds, self.base_delay_seconds * self.factor ** (attempt - 1))
         wait = ceiling / 2 + random.uniform(0, ceiling / 2)
         if retry_after is not None:
-            wait = max(wait, float(retry_after))
+            wait = max(wait, float(retry_after) * self.scale)
         return wait
 
     def exhausted(self, attempt: int) -> bool:

@@ -134,7 +134,7 @@ def test_compile_reports_every_problem_with_its_location() -> None:
         ((2, "value"), "value 'muito' cannot be read as number: 'muito' is not a number"),
         ((3, "value"), "operator 'between' needs value: [low, high]"),
         ((4, "op"), "unknown operator 'nearly'; valid operators: equals, not_equals, contains, not_contains, "
-                    "starts_with, ends_with, in, not_in, greater, greater_or_equal, less, less_or_equal, "
+                    "starts_with, ends_with, not_starts_with, not_ends_with, in, not_in, greater, greater_or_equal, less, less_or_equal, "
                     "between, before, after, is_true, is_false, matches, exists, not_exists, is_empty, "
                     "not_empty"),
     ]
@@ -143,3 +143,12 @@ def test_compile_reports_every_problem_with_its_location() -> None:
 def test_overlong_regex_is_refused_at_load() -> None:
     with pytest.raises(FilterSpecError, match="at most 500 characters"):
         compile_filters([{"field": "$.x", "op": "matches", "value": "a" * 501}])
+
+
+def test_not_starts_with_passes_other_prefixes_and_fails_a_missing_field() -> None:
+    from app.engine.filters import compile_filters
+
+    compiled = compile_filters([{"field": "$.ref", "op": "not_starts_with", "value": "ponte-"}])
+    assert compiled.evaluate({"ref": "pedido-9"}).passed
+    assert not compiled.evaluate({"ref": "ponte-3-2"}).passed
+    assert not compiled.evaluate({}).passed  # absence is tested with exists / not_exists

@@ -1,0 +1,58 @@
+"""``flask --app wsgi worker run`` (the executor as its own process) and ``connectors describe``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from connectors import registry
+
+worker_cli = AppGroup("worker", help="Execute runs outside the web server.")
+connectors_cli = AppGroup("connectors", help="The connector catalogue.")
+
+
+@worker_cli.command("run")
+@click.option("--workers", type=int, default=None, help="Runs executed at once (default EXECUTOR_WORKERS).")
+@click.option("--once", is_flag=True, help="Process what is due now, then exit.")
+def worker_run(workers: int | None, once: bool) -> None:
+    """Dispatch stored events and execute runs until stopped (SIGINT/SIGTERM).
+
+    Use it with ``EMBEDDED_WORKER=false`` on the web servers to scale web and workers apart.
+    Several worker processes may run at once: runs are claimed with a lease, never twice.
+    """
+    from app.engine.executor import EmbeddedExecutor
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    executor = EmbeddedExecutor(
+        app, workers=workers or app.config["EXECUTOR_WORKERS"], poll_interval=app.config["EXECUTOR_POLL_SECONDS"]
+    )
+    if once:
+        click.echo(f"executed {executor.run_until_idle()} run(s)")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    executor.start()
+    click.echo(f"worker {executor.owner} running; Ctrl-C to stop")
+    stop.wait()
+    executor.stop()
+
+
+@connectors_cli.command("describe")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole catalogue as JSON.")
+def connectors_describe(as_json: bool) -> None:
+    """Every connector with its triggers, actions and lookups."""
+    catalogue = registry.catalogue()
+    if as_json:
+        click.echo(json.dumps(catalogue, indent=2, ensure_ascii=False))
+        return
+    for connector in catalogue:
+        click.echo(f"{connector['key']}: {connector['title']}")
+        for kind in ("triggers", "actions", "lookups"):
+            for item in connector[kind]:
+                click.echo(f"  {kind[:-1]:8} {connector['key']}.{item['key']}: {item['title']}")

@@ -1,0 +1,144 @@
+"""Recipes as code: what applying a folder of recipe files would change in the database, and applying it.
+
+``compute_plan`` compares every recipe file with the stored recipe of the same key: create, update
+(with a short unified diff of the stored definition), unchanged, invalid, and ``disable`` for a
+recipe that came from a file (``source == "file"``) whose file is gone. Disabled, not deleted: runs
+reference it. ``apply_plan`` is all-or-nothing, like a compiler: one invalid file and nothing is
+written. Each changed definition becomes a new version through ``save_recipe``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.engine.loader import LoadError, load_recipes
+from app.engine.recipes import connection_names, save_recipe, stored_definition
+from app.engine.spec import MappingSpec, RecipeSpec
+from app.models import Recipe, utcnow
+
+ACTIONS = ("create", "update", "unchanged", "invalid", "disable")
+DIFF_LINES = 40
+
+
+@dataclass(frozen=True)
+class Change:
+    """What applying would do to one recipe key. ``adopt``: an unchanged recipe becomes file-managed."""
+
+    key: str
+    action: str
+    file: str | None = None
+    version: int | None = None
+    diff: str = ""
+    adopt: bool = False
+    errors: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "action": self.action, "file": self.file, "version": self.version,
+                "diff": self.diff, "adopt": self.adopt, "errors": list(self.errors)}
+
+
+@dataclass
+class Plan:
+    """Every change, every load error, and what ``apply_plan`` needs (valid specs and mappings)."""
+
+    changes: list[Change] = field(default_factory=list)
+    errors: list[LoadError] = field(default_factory=list)
+    specs: dict[str, RecipeSpec] = field(default_factory=dict)
+    mappings: dict[str, MappingSpec] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+
+def definition_yaml(definition: Mapping[str, Any]) -> str:
+    """The YAML a stored definition is shown and exported as (``export_yaml`` writes the same)."""
+    return yaml.safe_dump(dict(definition), sort_keys=False, allow_unicode=True, width=100)
+
+
+def definition_diff(old: Mapping[str, Any], new: Mapping[str, Any], *, old_name: str, new_name: str,
+                    limit: int = DIFF_LINES) -> str:
+    """A unified diff (2 lines of context) of two definitions' YAML, cut after ``limit`` lines."""
+    lines = list(difflib.unified_diff(definition_yaml(old).splitlines(), definition_yaml(new).splitlines(),
+                                      fromfile=old_name, tofile=new_name, n=2, lineterm=""))
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"... ({len(lines) - limit} more diff lines)"]
+    return "\n".join(lines)
+
+
+def compute_plan(session: Session, recipes_dir: str | Path, mappings_dir: str | Path) -> Plan:
+    """Compare the recipe files with the database; read-only."""
+    loaded = load_recipes(recipes_dir, mappings_dir, connections=connection_names(session))
+    plan = Plan(errors=list(loaded.errors), specs=dict(loaded.recipes), mappings=dict(loaded.mappings))
+    stored = {r.key: r for r in session.scalars(select(Recipe))}
+    files = {p.stem: f"{p.parent.name}/{p.name}" for p in sorted(Path(recipes_dir).glob("*.yaml"))}
+    by_file: dict[str, list[str]] = {}
+    for error in loaded.errors:
+        by_file.setdefault(error.file, []).append(str(error))
+    for stem, name in files.items():
+        spec = next((s for s in loaded.recipes.values() if s.source == name), None)
+        if spec is None:
+            plan.changes.append(Change(stem, "invalid", name, errors=tuple(by_file.get(name, ()))))
+            continue
+        plan.changes.append(_compare(spec, stored.get(spec.key), loaded.mappings))
+    for recipe in sorted(stored.values(), key=lambda r: r.key):
+        if recipe.source == "file" and recipe.enabled and recipe.key not in files:
+            plan.changes.append(Change(recipe.key, "disable", recipe.source_path, recipe.version))
+    return plan
+
+
+def _compare(spec: RecipeSpec, recipe: Recipe | None, mappings: Mapping[str, MappingSpec]) -> Change:
+    definition = stored_definition(spec, mappings)
+    if recipe is None:
+        return Change(spec.key, "create", spec.source)
+    if recipe.definition == definition:
+        adopt = recipe.source != "file" or recipe.source_path != spec.source
+        return Change(spec.key, "unchanged", spec.source, recipe.version, adopt=adopt)
+    diff = definition_diff(recipe.definition, definition, old_name=f"{spec.key} v{recipe.version} (database)",
+                           new_name=spec.source)
+    return Change(spec.key, "update", spec.source, recipe.version, diff=diff)
+
+
+def apply_plan(session: Session, plan: Plan) -> list[str]:
+    """Apply every change in one transaction; with any problem, nothing is written and the problems return."""
+    if not plan.ok:
+        return [str(e) for e in plan.errors]
+    try:
+        for change in plan.changes:
+            problems = _apply(session, plan, change)
+            if problems:
+                session.rollback()
+                return problems
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return []
+
+
+def _apply(session: Session, plan: Plan, change: Change) -> list[str]:
+    recipe = session.scalar(select(Recipe).where(Recipe.key == change.key))
+    if change.action in ("create", "update"):
+        spec = plan.specs[change.key]
+        result = save_recipe(session, spec.document, source="file", source_path=spec.source,
+                             mappings=plan.mappings, commit=False)
+        return result.errors
+    if change.action == "unchanged" and change.adopt and recipe is not None:
+        recipe.source, recipe.source_path = "file", change.file
+    elif change.action == "disable" and recipe is not None:
+        # Like app.engine.recipes.set_enabled, minus its commit: the whole apply is one transaction.
+        recipe.enabled = False
+        recipe.definition = {**recipe.definition, "enabled": False}
+        recipe.updated_at = utcnow()
+    return []

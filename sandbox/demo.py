@@ -1,0 +1,128 @@
+"""The demo stack: Ponte wired to the local Asaas and ZapSign doubles, with both seed recipes.
+
+``make demo`` runs :func:`main`: the two doubles on loopback ports, Ponte on its own port (its
+embedded executor started, retry waits shortened), demo connections named ``asaas`` and
+``zapsign`` pointing at the doubles, each double's webhook pointing back at Ponte with the
+connection's secret, and the recipe files applied. The end-to-end tests build the same stack
+with :func:`wire_demo`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from flask import Flask
+from sqlalchemy import select
+
+from app.connections import create_connection, webhook_url
+from app.db import get_session
+from app.engine.recipes import SyncReport, sync_files
+from app.models import Connection
+from sandbox import asaas as asaas_double
+from sandbox import zapsign as zapsign_double
+from sandbox.server import RunningServer, serve_in_thread
+
+log = logging.getLogger("ponte.demo")
+
+
+@dataclass
+class Doubles:
+    asaas: RunningServer
+    zapsign: RunningServer
+
+    def stop(self) -> None:
+        self.asaas.stop()
+        self.zapsign.stop()
+
+
+def start_doubles(asaas_port: int = 0, zapsign_port: int = 0) -> Doubles:
+    return Doubles(
+        asaas=serve_in_thread(asaas_double.create_app(), asaas_port),
+        zapsign=serve_in_thread(zapsign_double.create_app(), zapsign_port),
+    )
+
+
+def _connection(session: Any, name: str, connector_key: str, values: dict[str, Any]) -> Connection:
+    existing = session.scalar(select(Connection).where(Connection.name == name))
+    if existing is not None:
+        return existing
+    connection = create_connection(session, connector_key=connector_key, name=name, values=values)
+    session.commit()
+    return connection
+
+
+def wire_demo(app: Flask, doubles: Doubles, ponte_url: str, *, apply_recipes: bool = True) -> SyncReport | None:
+    """Create the demo connections, point the doubles' webhooks at Ponte, apply the recipe files."""
+    with app.app_context():
+        session = get_session()
+        asaas = _connection(session, "asaas", "asaas", {
+            "api_key": asaas_double.DEFAULT_API_KEY, "environment": "sandbox",
+            "base_url": f"{doubles.asaas.url}/v3",
+        })
+        zapsign = _connection(session, "zapsign", "zapsign", {
+            "api_token": zapsign_double.SANDBOX_TOKEN, "environment": "sandbox",
+            "base_url": f"{doubles.zapsign.url}/api/v1",
+        })
+        asaas_secret = asaas.get_credentials()["webhook_token"]
+        zapsign_secret = zapsign.get_credentials()["webhook_secret"]
+        asaas_hook = webhook_url(ponte_url, asaas)
+        zapsign_hook = webhook_url(ponte_url, zapsign)
+        report = sync_files(session, app.config["RECIPES_DIR"], app.config["MAPPINGS_DIR"]) if apply_recipes else None
+    requests.post(
+        f"{doubles.asaas.url}/v3/webhooks",
+        headers={"access_token": asaas_double.DEFAULT_API_KEY},
+        json={"name": "Ponte", "url": asaas_hook, "authToken": asaas_secret, "enabled": True,
+              "interrupted": False, "sendType": "SEQUENTIALLY", "events": ["PAYMENT_CREATED", "PAYMENT_RECEIVED",
+                                                                          "PAYMENT_OVERDUE", "PAYMENT_DELETED"]},
+        timeout=5,
+    ).raise_for_status()
+    requests.post(
+        f"{doubles.zapsign.url}/api/v1/user/company/webhook/",
+        headers={"Authorization": f"Bearer {zapsign_double.SANDBOX_TOKEN}"},
+        json={"url": zapsign_hook, "type": "", "headers": [{"name": "X-Ponte-Secret", "value": zapsign_secret}]},
+        timeout=5,
+    ).raise_for_status()
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m sandbox.demo``: doubles on 8101/8102, Ponte on 5000, everything wired."""
+    parser = argparse.ArgumentParser(description="Ponte demo with local Asaas and ZapSign doubles")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--asaas-port", type=int, default=8101)
+    parser.add_argument("--zapsign-port", type=int, default=8102)
+    args = parser.parse_args(argv)
+
+    from app import create_app, start_background_services
+
+    doubles = start_doubles(args.asaas_port, args.zapsign_port)
+    app = create_app({
+        "PONTE_ENV": "development", "TESTING": False, "EMBEDDED_WORKER": False,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}", "RETRY_DELAY_SCALE": 0.05,
+        "APPLY_RECIPE_FILES_ON_START": False,
+        "DEMO_ASAAS_URL": doubles.asaas.url, "DEMO_ZAPSIGN_URL": doubles.zapsign.url,
+    })
+    report = wire_demo(app, doubles, app.config["PUBLIC_BASE_URL"])
+    for problem in report.errors if report else []:
+        log.warning("recipe not applied: %s", problem)
+    start_background_services(app)
+    ponte = serve_in_thread(app, args.port)
+    print(f"Ponte demo: {ponte.url}  (Asaas double {doubles.asaas.url}, ZapSign double {doubles.zapsign.url})")
+    print(f"Simulate a charge: curl -X POST {doubles.asaas.url}/_sandbox/payments -H 'Content-Type: application/json' -d '{{}}'")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ponte.stop()
+        doubles.stop()
+
+
+if __name__ == "__main__":
+    main()
