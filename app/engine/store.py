@@ -16,6 +16,8 @@ def insert_ignore(session: Session, model: type, values: dict[str, Any], conflic
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    result = session.execute(statement)
-    return bool(result.rowcount)
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict).returning(model.id)
+    )
+    # RETURNING, not rowcount: drivers disagree on rowcount for a conflict that inserted nothing.
+    return session.execute(statement).scalar() is not None

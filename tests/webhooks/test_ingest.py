@@ -1,0 +1,182 @@
+"""Inbound webhooks: fail closed, bounded, durable before 200, duplicates absorbed."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from app.connections import create_connection
+from app.db import get_session
+from app.models import Connection, Event, Run, WebhookDelivery
+from app.vault import REDACTOR
+from sandbox.server import serve_in_thread
+
+TOKEN = "Ab3xK9mQz7LpW2vR8nT5yU4hJ6gF1dSa"  # meets Asaas's token rules
+
+
+def envelope(event_id: str = "evt_05b708f961d739ea7eba7e4db318f621&368604920", event: str = "PAYMENT_CREATED",
+             **payment: Any) -> dict[str, Any]:
+    return {"id": event_id, "event": event, "dateCreated": "2026-11-23 10:00:00",
+            "payment": {"object": "payment", "id": "pay_080225913252", "customer": "cus_000005401844",
+                        "value": 150.0, "billingType": "BOLETO", "status": "PENDING", **payment}}
+
+
+@pytest.fixture
+def asaas(app: Flask) -> Connection:
+    with app.app_context():
+        session = get_session()
+        connection = create_connection(session, connector_key="asaas", name="asaas", values={
+            "api_key": "$aact_hmlg_000", "environment": "sandbox", "webhook_token": TOKEN})
+        session.commit()
+        return connection
+
+
+def post(client, connection: Connection, body: Any, token: str | None = TOKEN, **kwargs: Any):  # noqa: ANN001
+    headers = {"asaas-access-token": token} if token else {}
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(f"/webhooks/{connection.uid}", data=data, headers=headers,
+                       content_type="application/json", **kwargs)
+
+
+def count(app: Flask, model: type) -> int:
+    with app.app_context():
+        return get_session().scalar(select(func.count()).select_from(model))
+
+
+def test_an_authenticated_delivery_is_stored_before_the_200(app: Flask, client, asaas: Connection) -> None:
+    response = post(client, asaas, envelope())
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "received": 1, "stored": 1, "duplicates": 0}
+    with app.app_context():
+        event = get_session().scalar(select(Event))
+        assert event.dedupe_key.startswith("evt_05b708f9") and event.event_type == "PAYMENT_CREATED"
+        assert event.dispatched_at is None  # the executor picks it up asynchronously
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token-but-long-enough-to-look-real", TOKEN.lower()])
+def test_a_delivery_without_the_secret_is_rejected_and_nothing_is_stored(
+        app: Flask, client, asaas: Connection, token: str | None) -> None:
+    response = post(client, asaas, envelope(), token=token)
+    assert response.status_code == 401
+    assert TOKEN not in response.get_data(as_text=True)
+    assert count(app, Event) == 0 and count(app, WebhookDelivery) == 0
+
+
+def test_authentication_comes_before_parsing(app: Flask, client, asaas: Connection) -> None:
+    response = post(client, asaas, b"{not json", token=None)
+    assert response.status_code == 401
+    assert count(app, WebhookDelivery) == 0
+
+
+def test_a_duplicate_delivery_answers_200_and_adds_nothing(app: Flask, client, asaas: Connection) -> None:
+    assert post(client, asaas, envelope()).status_code == 200
+    again = post(client, asaas, envelope())
+    assert again.status_code == 200 and again.json["duplicates"] == 1
+    assert count(app, Event) == 1
+
+
+def test_malformed_json_gets_400_with_the_reason_in_the_delivery_log(app: Flask, client, asaas: Connection) -> None:
+    response = post(client, asaas, b'{"id": "evt_1", "event": ')
+    assert response.status_code == 400
+    assert "malformed delivery" in response.json["error"]["message"]
+    with app.app_context():
+        delivery = get_session().scalar(select(WebhookDelivery))
+        assert delivery.status_code == 400 and "malformed" in delivery.reason
+        assert delivery.body_excerpt.startswith('{"id": "evt_1"')
+    assert count(app, Event) == 0
+
+
+def test_an_envelope_without_an_event_id_gets_400(app: Flask, client, asaas: Connection) -> None:
+    body = envelope()
+    del body["id"]
+    response = post(client, asaas, body)
+    assert response.status_code == 400
+    assert count(app, Event) == 0
+
+
+def test_an_oversized_body_gets_413(app: Flask, client, asaas: Connection) -> None:
+    app.config["WEBHOOK_MAX_BYTES"] = 1024
+    response = post(client, asaas, envelope(description="x" * 2000))
+    assert response.status_code == 413
+    assert count(app, Event) == 0
+
+
+def test_an_unknown_webhook_url_gets_404(client) -> None:  # noqa: ANN001
+    assert client.post("/webhooks/nope", data="{}").status_code == 404
+
+
+def test_when_the_database_cannot_store_the_answer_is_503_never_200(
+        app: Flask, client, asaas: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.webhooks as webhooks
+
+    def broken(*_args: Any, **_kwargs: Any) -> bool:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(webhooks, "insert_ignore", broken)
+    response = post(client, asaas, envelope())
+    assert response.status_code == 503
+    assert count(app, Event) == 0
+
+
+def test_the_secret_never_reaches_the_logs(app: Flask, client, asaas: Connection,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    post(client, asaas, envelope(), token="x" * 40)
+    post(client, asaas, envelope())
+    assert TOKEN not in caplog.text
+    assert REDACTOR.text(f"token {TOKEN}") != f"token {TOKEN}"
+
+
+def test_the_same_event_from_8_threads_at_once_makes_one_event_and_one_run(app: Flask, asaas: Connection) -> None:
+    from app.engine.executor import EmbeddedExecutor
+    from app.engine.recipes import save_recipe
+
+    with app.app_context():
+        session = get_session()
+        create_connection(session, connector_key="zapsign", name="zapsign",
+                          values={"api_token": "t" * 20, "environment": "sandbox"})
+        session.commit()
+        result = save_recipe(session, {
+            "key": "contract", "name": "Contract", "trigger": {"connection": "asaas", "event": "asaas.payment_created"},
+            "steps": [{"key": "doc", "action": "zapsign.create_document_from_template", "connection": "zapsign",
+                       "input": {"template_id": "tpl", "signer_name": {"path": "$.customer.name"}}}],
+        })
+        assert not result.errors, result.errors
+    server = serve_in_thread(app)
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        response = requests.post(f"{server.url}/webhooks/{asaas.uid}", json=envelope(),
+                                 headers={"asaas-access-token": TOKEN}, timeout=30)
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    assert statuses == [200] * 8
+    assert count(app, Event) == 1
+    executors = [EmbeddedExecutor(app) for _ in range(2)]
+    with app.app_context():
+        from app.engine.dispatch import dispatch_event
+
+        event = get_session().scalar(select(Event))
+        dispatch_event(get_session(), event)  # a second dispatcher racing on the same event
+    for executor in executors:
+        with app.app_context():
+            from app.engine.dispatch import dispatch_pending
+
+            dispatch_pending(get_session())
+    assert count(app, Run) == 1
