@@ -26,9 +26,9 @@ def unsubscribe(name: str, listener: Listener) -> None:
         _listeners[name].remove(listener)
 
 
-def fire(name: str, **payload: Any) -> None:
-    for listener in list(_listeners[name]):
+def fire(hook: str, /, **payload: Any) -> None:
+    for listener in list(_listeners[hook]):
         try:
             listener(**payload)
         except Exception:  # noqa: BLE001 - an alert must never break a run
-            log.exception("hook %s listener %r failed", name, listener)
+            log.exception("hook %s listener %r failed", hook, listener)
