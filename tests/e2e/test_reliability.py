@@ -180,3 +180,24 @@ def test_replay_from_the_failed_step_reuses_what_succeeded_and_finishes(stack: S
     assert len(_documents(stack)) == 1
     with stack.app.app_context():
         assert get_session().get(Run, failed.id).status == "failed"  # history kept
+
+
+def test_a_service_down_for_good_gives_up_after_max_attempts_and_fires_the_alert_hook(stack: Stack) -> None:
+    from app.engine import hooks
+
+    fired: list[dict] = []
+
+    def listener(**payload) -> None:  # noqa: ANN003
+        fired.append(payload)
+
+    hooks.subscribe("run_failed", listener)
+    try:
+        _fault(stack.zapsign, "POST", CREATE_DOC, *[{"status": 503}] * 10)
+        _charge(stack)
+        [run] = stack.settle(timeout=60)
+    finally:
+        hooks.unsubscribe("run_failed", listener)
+    assert run.status == "failed" and run.attempt == run.max_attempts == 6
+    assert run.error.startswith("gave up after 6 attempts: contract:")
+    assert [f["run_id"] for f in fired] == [run.id]
+    assert _documents(stack) == []
