@@ -8,7 +8,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def init_app(app: Flask) -> None:
-    from app.api import connections, errors, tokens  # noqa: F401  (routes register on import)
+    from app.api import connections, errors, runs, tokens  # noqa: F401  (routes register on import)
 
     errors.init_app(app)
     app.register_blueprint(bp)

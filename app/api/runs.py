@@ -1,0 +1,162 @@
+"""``/api/runs`` (history, replay) and ``/api/recipes`` (list, save, enable, export, preview)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.api import bp
+from app.api.errors import ApiError
+from app.auth import login_required_json
+from app.db import get_session
+from app.engine.preview import preview
+from app.engine.recipes import export_yaml, save_recipe, set_enabled
+from app.engine.replay import MODES, ReplayError, replay_run, replay_runs
+from app.history import run_to_dict
+from app.models import Recipe, Run
+from connectors import registry
+
+STATUSES = ("queued", "running", "retrying", "succeeded", "filtered", "failed", "skipped")
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    return body
+
+
+def _int_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name, str(default))
+    if not raw.isdigit():
+        raise ApiError(400, f"{name} must be a whole number")
+    return min(int(raw), maximum)
+
+
+def _wake() -> None:
+    executor = current_app.extensions.get("ponte_executor")
+    if executor is not None:
+        executor.notify()
+
+
+@bp.get("/runs")
+@login_required_json
+def list_runs() -> ResponseReturnValue:
+    query = select(Run).order_by(Run.id.desc())
+    status = request.args.get("status")
+    if status:
+        if status not in STATUSES:
+            raise ApiError(400, f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+        query = query.where(Run.status == status)
+    if request.args.get("recipe"):
+        query = query.join(Recipe).where(Recipe.key == request.args["recipe"])
+    limit, offset = _int_arg("limit", 50, 500), _int_arg("offset", 0, 10**9)
+    runs = get_session().scalars(query.limit(limit).offset(offset))
+    return jsonify({"runs": [run_to_dict(r) for r in runs], "limit": limit, "offset": offset})
+
+
+@bp.get("/runs/<int:run_id>")
+@login_required_json
+def show_run(run_id: int) -> ResponseReturnValue:
+    run = get_session().get(Run, run_id)
+    if run is None:
+        raise ApiError(404, f"run {run_id} does not exist")
+    return jsonify(run_to_dict(run, steps=True))
+
+
+@bp.post("/runs/<int:run_id>/replay")
+@login_required_json
+def replay(run_id: int) -> ResponseReturnValue:
+    body = request.get_json(silent=True) or {}
+    mode = body.get("mode", "failed_step")
+    if mode not in MODES:
+        raise ApiError(400, f"mode must be one of: {', '.join(MODES)}")
+    try:
+        run = replay_run(get_session(), run_id, mode=mode, force=bool(body.get("force")))
+    except ReplayError as exc:
+        raise ApiError(409, str(exc)) from None
+    _wake()
+    return jsonify(run_to_dict(run)), 201
+
+
+@bp.post("/runs/replay")
+@login_required_json
+def bulk_replay() -> ResponseReturnValue:
+    body = _body()
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or not ids:
+        raise ApiError(422, "ids must be a non-empty list of run ids")
+    runs, problems = replay_runs(get_session(), ids, mode=body.get("mode", "failed_step"))
+    _wake()
+    return jsonify({"replayed": [r.id for r in runs], "problems": problems}), 201 if runs else 409
+
+
+def _recipe(key: str) -> Recipe:
+    recipe = get_session().scalar(select(Recipe).where(Recipe.key == key))
+    if recipe is None:
+        raise ApiError(404, f"recipe {key!r} does not exist")
+    return recipe
+
+
+def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
+    return {"key": recipe.key, "name": recipe.name, "enabled": recipe.enabled, "source": recipe.source,
+            "source_path": recipe.source_path, "version": recipe.version, "trigger": recipe.trigger_key,
+            "definition": recipe.definition}
+
+
+@bp.get("/recipes")
+@login_required_json
+def list_recipes() -> ResponseReturnValue:
+    recipes = get_session().scalars(select(Recipe).order_by(Recipe.key))
+    return jsonify({"recipes": [_recipe_dict(r) for r in recipes]})
+
+
+@bp.get("/recipes/<key>")
+@login_required_json
+def show_recipe(key: str) -> ResponseReturnValue:
+    return jsonify(_recipe_dict(_recipe(key)))
+
+
+@bp.post("/recipes")
+@login_required_json
+def save() -> ResponseReturnValue:
+    result = save_recipe(get_session(), _body(), source="api", owner_id=current_user.id)
+    if result.errors:
+        raise ApiError(422, "the recipe is not valid", details=[{"message": e} for e in result.errors])
+    return jsonify({**_recipe_dict(result.recipe), "changed": result.changed}), 201 if result.created else 200
+
+
+@bp.patch("/recipes/<key>")
+@login_required_json
+def patch_recipe(key: str) -> ResponseReturnValue:
+    body = _body()
+    if set(body) != {"enabled"} or not isinstance(body["enabled"], bool):
+        raise ApiError(422, 'only {"enabled": true|false} can be changed here; POST the recipe to edit it')
+    recipe = _recipe(key)
+    set_enabled(get_session(), recipe, body["enabled"])
+    return jsonify(_recipe_dict(recipe))
+
+
+@bp.get("/recipes/<key>/export")
+@login_required_json
+def export(key: str) -> ResponseReturnValue:
+    return Response(export_yaml(_recipe(key)), mimetype="application/yaml")
+
+
+@bp.post("/recipes/<key>/preview")
+@login_required_json
+def dry_run(key: str) -> ResponseReturnValue:
+    payload = _body().get("payload")
+    if not isinstance(payload, dict):
+        raise ApiError(422, "payload must be the trigger output to try the recipe on (an object)")
+    return jsonify(preview(get_session(), _recipe(key).definition, payload))
+
+
+@bp.get("/connectors")
+@login_required_json
+def connectors() -> ResponseReturnValue:
+    return jsonify({"connectors": registry.catalogue()})
