@@ -7,11 +7,12 @@ HOST   ?= 127.0.0.1
 # Shown in webhook URLs and the first-start message; set it to the public address behind a proxy.
 export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint migrate help
+.PHONY: run test lint migrate demo worker help
 
 help:
 	@echo "make run    install, migrate and serve on http://$(HOST):$(PORT) (PORT=... to change)"
 	@echo "make test   install dev requirements and run the test suite"
+	@echo "make demo   Ponte + local Asaas/ZapSign doubles + demo recipes (offline), on its own database"
 	@echo "make lint   ruff check"
 
 $(BIN)/python:
@@ -33,6 +34,16 @@ migrate: $(VENV)/.requirements.stamp
 run: migrate
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --timeout 60 \
 		--access-logfile - wsgi:app
+
+# The demo keeps its own database so its sandbox connections never mix with real ones.
+DEMO_DB ?= sqlite:///$(CURDIR)/instance/demo.db
+demo: $(VENV)/.requirements.stamp
+	DATABASE_URL=$(DEMO_DB) $(BIN)/flask --app wsgi db upgrade
+	DATABASE_URL=$(DEMO_DB) $(BIN)/python -m sandbox.demo --port $(PORT)
+
+# A separate worker process (set EMBEDDED_WORKER=false on the web servers when you run these).
+worker: migrate
+	$(BIN)/flask --app wsgi worker run
 
 test: $(VENV)/.requirements-dev.stamp
 	$(BIN)/pytest $(PYTEST_ARGS)

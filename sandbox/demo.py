@@ -90,6 +90,21 @@ def wire_demo(app: Flask, doubles: Doubles, ponte_url: str, *, apply_recipes: bo
     return report
 
 
+DEMO_EMAIL = "demo@ponte.local"
+DEMO_PASSWORD = "ponte-demo"  # noqa: S105 - the offline demo's published login
+
+
+def _demo_user(app: Flask) -> None:
+    from app.auth import create_user
+    from app.models import User
+
+    with app.app_context():
+        session = get_session()
+        if session.scalar(select(User).where(User.email == DEMO_EMAIL)) is None:
+            create_user(session, email=DEMO_EMAIL, name="Demo", role="admin", password=DEMO_PASSWORD)
+            session.commit()
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m sandbox.demo``: doubles on 8101/8102, Ponte on 5000, everything wired."""
     parser = argparse.ArgumentParser(description="Ponte demo with local Asaas and ZapSign doubles")
@@ -108,11 +123,13 @@ def main(argv: list[str] | None = None) -> None:
         "DEMO_ASAAS_URL": doubles.asaas.url, "DEMO_ZAPSIGN_URL": doubles.zapsign.url,
     })
     report = wire_demo(app, doubles, app.config["PUBLIC_BASE_URL"])
+    _demo_user(app)
     for problem in report.errors if report else []:
         log.warning("recipe not applied: %s", problem)
     start_background_services(app)
     ponte = serve_in_thread(app, args.port)
     print(f"Ponte demo: {ponte.url}  (Asaas double {doubles.asaas.url}, ZapSign double {doubles.zapsign.url})")
+    print(f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
     print(f"Simulate a charge: curl -X POST {doubles.asaas.url}/_sandbox/payments -H 'Content-Type: application/json' -d '{{}}'")
     try:
         while True:
