@@ -1,0 +1,24 @@
+"""The hand-run benchmarks still import and run with tiny N (no timing is asserted)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import engine_cost, ingest, latency
+
+
+def test_engine_cost_runs_and_both_sides_agree() -> None:
+    result = engine_cost.main(["--events", "20"])
+    assert result["events"] == 20 and result["engine_us"] > 0 and result["hand_us"] > 0
+
+
+def test_ingest_fires_unique_events_at_both_servers() -> None:
+    result = ingest.main(["--requests", "20", "--clients", "2", "--seconds", "20"])
+    assert result["ponte"]["ok"] == 20 and result["bare"]["ok"] == 20
+    assert result["events_stored"] == 20 + 20  # warm-up requests are stored too, each event once
+
+
+@pytest.mark.e2e
+def test_latency_measures_webhook_to_zapsign_call() -> None:
+    result = latency.main(["--events", "2", "--timeout", "15"])
+    assert result["events"] == 2 and result["p50_ms"] > 0
