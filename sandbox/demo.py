@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     ponte = serve_in_thread(app, args.port)
     print(f"Ponte demo: {ponte.url}  (Asaas double {doubles.asaas.url}, ZapSign double {doubles.zapsign.url})")
     print(f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
-    print(f"Simulate a charge: curl -X POST {doubles.asaas.url}/_sandbox/payments -H 'Content-Type: application/json' -d '{{}}'")
+    print(f"Simulate a charge: curl -X POST {doubles.asaas.url}/_sandbox/payments "
+          "-H 'Content-Type: application/json' -d '{}'")
     try:
         while True:
             time.sleep(3600)

@@ -134,7 +134,8 @@ def test_compile_reports_every_problem_with_its_location() -> None:
         ((2, "value"), "value 'muito' cannot be read as number: 'muito' is not a number"),
         ((3, "value"), "operator 'between' needs value: [low, high]"),
         ((4, "op"), "unknown operator 'nearly'; valid operators: equals, not_equals, contains, not_contains, "
-                    "starts_with, ends_with, not_starts_with, not_ends_with, in, not_in, greater, greater_or_equal, less, less_or_equal, "
+                    "starts_with, ends_with, not_starts_with, not_ends_with, in, not_in, "
+                    "greater, greater_or_equal, less, less_or_equal, "
                     "between, before, after, is_true, is_false, matches, exists, not_exists, is_empty, "
                     "not_empty"),
     ]

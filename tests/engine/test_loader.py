@@ -106,7 +106,8 @@ def test_load_error_reads_file_colon_line() -> None:
                  "of string!", id="bad-jsonpath"),
     pytest.param("op: in", "op: among",
                  R + ":8: filters.0.op: unknown operator 'among'; valid operators: "
-                 "equals, not_equals, contains, not_contains, starts_with, ends_with, not_starts_with, not_ends_with, in, not_in, greater, "
+                 "equals, not_equals, contains, not_contains, starts_with, ends_with, not_starts_with, not_ends_with, "
+                 "in, not_in, greater, "
                  "greater_or_equal, less, less_or_equal, between, before, after, is_true, is_false, matches, "
                  "exists, not_exists, is_empty, not_empty", id="unknown-operator"),
     pytest.param('op: in, value: [BOLETO, PIX]}', 'op: matches, value: "^(BOLETO"}',

@@ -168,15 +168,11 @@ def test_the_same_event_from_8_threads_at_once_makes_one_event_and_one_run(app: 
         server.stop()
     assert statuses == [200] * 8
     assert count(app, Event) == 1
-    executors = [EmbeddedExecutor(app) for _ in range(2)]
+    from app.engine.dispatch import dispatch_event
+
     with app.app_context():
-        from app.engine.dispatch import dispatch_event
-
         event = get_session().scalar(select(Event))
+        dispatch_event(get_session(), event)
         dispatch_event(get_session(), event)  # a second dispatcher racing on the same event
-    for executor in executors:
-        with app.app_context():
-            from app.engine.dispatch import dispatch_pending
-
-            dispatch_pending(get_session())
+    EmbeddedExecutor(app).run_until_idle()
     assert count(app, Run) == 1
