@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _fill_generated_settings(app)
 
-    from app import auth, cli, db, health, logs, vault, webhooks
+    from app import auth, cli, db, health, logs, vault, web, webhooks
     from app.api import init_app as init_api
 
     logs.configure_logging(app)
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     health.init_app(app)
     init_api(app)
     webhooks.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
 
     if _should_start_background_services(app):

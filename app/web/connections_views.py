@@ -1,0 +1,172 @@
+"""Connections: everyone sees the list and statuses; admins add, edit, test and see webhook secrets.
+
+The form comes from the connector's ``auth_schema``. Secrets are never rendered back into a page:
+an edit shows "••••• (set)" and a blank field keeps the stored value. The webhook secret to paste
+into Asaas or ZapSign is revealed on demand (admins only, a POST, never cached).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from app.auth import admin_required
+from app.connections import (
+    ConnectionInputError,
+    check_connection,
+    create_connection,
+    secret_fields,
+    update_connection,
+    webhook_url,
+)
+from app.db import get_session
+from app.models import Connection
+from app.vault import VaultError
+from app.web import bp
+from app.web.auth_views import _safe_next
+from app.web.forms import connection_form_class, connection_values
+from connectors import registry
+
+
+def _connector_or_404(key: str) -> Any:
+    try:
+        return registry.get_connector(key)
+    except LookupError:
+        abort(404)
+
+
+def _connection_or_404(connection_id: int) -> Connection:
+    connection = get_session().get(Connection, connection_id)
+    if connection is None:
+        abort(404)
+    return connection
+
+
+def _set_secrets(connection: Connection) -> set[str]:
+    try:
+        return set(connection.get_credentials())
+    except VaultError:
+        return set()
+
+
+def _webhook_info(connection: Connection, connector: Any) -> dict[str, Any] | None:
+    if connector.webhook is None:
+        return None
+    url = webhook_url(current_app.config["PUBLIC_BASE_URL"], connection)
+    return {"url": url, "instructions": connector.webhook.instructions(url, str(get_locale() or "pt_BR")),
+            "secret_field": connector.webhook.secret_field}
+
+
+@bp.get("/connections")
+@login_required
+def connections() -> ResponseReturnValue:
+    rows = get_session().scalars(select(Connection).order_by(Connection.name)).all()
+    titles = {c.key: c.title for c in registry.CONNECTORS}
+    return render_template("connections/list.html", connections=rows, titles=titles,
+                           connectors=registry.CONNECTORS)
+
+
+@bp.route("/connections/new", methods=["GET", "POST"])
+@admin_required
+def connection_new() -> ResponseReturnValue:
+    key = request.args.get("connector")
+    if not key:
+        return render_template("connections/choose.html", connectors=registry.CONNECTORS)
+    connector = _connector_or_404(key)
+    form = connection_form_class(connector.auth_schema, editing=False)()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            connection = create_connection(session, connector_key=connector.key, name=form.name.data or "",
+                                           values=connection_values(form, connector.auth_schema, editing=False))
+            session.commit()
+        except ConnectionInputError as exc:
+            session.rollback()
+            _attach_errors(form, exc)
+        else:
+            flash(_("Connection %(name)s created. Test it, then configure the webhook if there is one.",
+                    name=connection.name), "success")
+            target = request.args.get("next")
+            return redirect(_safe_next(target) if target else url_for("web.connection_edit",
+                                                                      connection_id=connection.id))
+    return render_template("connections/form.html", form=form, connector=connector, connection=None,
+                           set_secrets=set(), secret_names=set(secret_fields(connector)), webhook=None)
+
+
+@bp.route("/connections/<int:connection_id>", methods=["GET", "POST"])
+@admin_required
+def connection_edit(connection_id: int) -> ResponseReturnValue:
+    connection = _connection_or_404(connection_id)
+    connector = _connector_or_404(connection.connector_key)
+    form_class = connection_form_class(connector.auth_schema, editing=True)
+    if request.method == "GET":
+        settings = connection.settings or {}
+        form = form_class(formdata=None, name=connection.name,
+                          **{f"f_{k}": v for k, v in settings.items() if k in connector.auth_schema.get(
+                              "properties", {})})
+    else:
+        form = form_class()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            update_connection(session, connection, name=form.name.data,
+                              values=connection_values(form, connector.auth_schema, editing=True))
+            session.commit()
+        except ConnectionInputError as exc:
+            session.rollback()
+            _attach_errors(form, exc)
+        except VaultError as exc:
+            session.rollback()
+            form.name.errors.append(str(exc))
+        else:
+            flash(_("Connection saved. Test it again."), "success")
+            return redirect(url_for("web.connection_edit", connection_id=connection.id))
+    return render_template("connections/form.html", form=form, connector=connector, connection=connection,
+                           set_secrets=_set_secrets(connection), secret_names=set(secret_fields(connector)),
+                           webhook=_webhook_info(connection, connector))
+
+
+def _attach_errors(form: Any, exc: ConnectionInputError) -> None:
+    if not exc.errors:
+        form.name.errors.append(exc.message)
+        return
+    for error in exc.errors:
+        name, _sep, message = error.partition(": ")
+        field = getattr(form, f"f_{name}", None)
+        (field.errors if field is not None else form.name.errors).append(message if field else error)
+
+
+@bp.post("/connections/<int:connection_id>/test")
+@admin_required
+def connection_test(connection_id: int) -> ResponseReturnValue:
+    """htmx: call the connector's ``test_credentials`` and show its answer."""
+    connection = _connection_or_404(connection_id)
+    ok, message = check_connection(connection)
+    get_session().commit()
+    return render_template("connections/_test_result.html", ok=ok, message=message, connection=connection)
+
+
+@bp.post("/connections/<int:connection_id>/reveal")
+@admin_required
+def connection_reveal(connection_id: int) -> ResponseReturnValue:
+    """htmx: the webhook secret, to paste into the service (admins only, never cached)."""
+    connection = _connection_or_404(connection_id)
+    connector = _connector_or_404(connection.connector_key)
+    if connector.webhook is None:
+        abort(404)
+    try:
+        secret = connection.get_credentials().get(connector.webhook.secret_field, "")
+    except VaultError as exc:
+        secret, error = "", str(exc)
+    else:
+        error = None
+    response = current_app.make_response(
+        render_template("connections/_secret.html", secret=secret, error=error))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,153 @@
+"""The automation catalogue and the existing recipes: list, view (YAML), download, enable, edit.
+
+The catalogue's starting points are the seed recipes in ``recipes/`` (their mapping files inlined as
+the steps' ``input`` so the wizard can edit them) plus a blank one. Recipes managed by files
+(``source == "file"``) are read-only here: change the YAML and run ``flask recipes apply``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.db import get_session
+from app.models import Recipe
+from app.web import bp, drafts
+from app.web.engine import export_yaml, set_enabled
+from app.web.runs_views import runs_for_recipe
+
+TEMPLATES: dict[str, dict[str, Any]] = {
+    "asaas_charge_to_contract": {
+        "title": _l("Asaas: charge created → ZapSign: contract"),
+        "description": _l("When a charge is created in Asaas, create the contract in ZapSign from your "
+                          "template, filled with the charge and customer data, and send it for signature."),
+    },
+    "zapsign_signed_to_charge": {
+        "title": _l("ZapSign: document signed → Asaas: charge"),
+        "description": _l("When everyone has signed a ZapSign document, find or create the customer in "
+                          "Asaas and create the charge with the value and due date filled in the document."),
+    },
+    "blank": {
+        "title": _l("Blank automation"),
+        "description": _l("Choose any trigger and action yourself."),
+    },
+}
+
+
+def _dir(setting: str, name: str) -> Path:
+    configured = current_app.config.get(setting)
+    return Path(configured) if configured else Path(current_app.root_path).parent / name
+
+
+def inline_mappings(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy where each ``mapping: key`` step gets that mapping file's ``fields`` as ``input``."""
+    document = copy.deepcopy(document)
+    for step in document.get("steps") or []:
+        key = step.pop("mapping", None)
+        if key and "input" not in step:
+            path = _dir("MAPPINGS_DIR", "mappings") / f"{key}.yaml"
+            try:
+                step["input"] = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("fields", {})
+            except (OSError, yaml.YAMLError):
+                step["input"] = {}
+    return document
+
+
+def template_document(key: str) -> dict[str, Any]:
+    """The starting document of a catalogue entry (a seed recipe, or a blank skeleton)."""
+    if key == "blank":
+        return {"key": "", "name": "", "description": "", "enabled": True,
+                "trigger": {"connection": "", "event": ""}, "filters": [], "steps": []}
+    path = _dir("RECIPES_DIR", "recipes") / f"{key}.yaml"
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        abort(404)
+    return inline_mappings(document)
+
+
+def _recipe_or_404(recipe_id: int) -> Recipe:
+    recipe = get_session().get(Recipe, recipe_id)
+    if recipe is None:
+        abort(404)
+    return recipe
+
+
+@bp.get("/automations")
+@login_required
+def recipes() -> ResponseReturnValue:
+    rows = get_session().scalars(select(Recipe).order_by(Recipe.name)).all()
+    return render_template("recipes/list.html", recipes=rows, templates=TEMPLATES)
+
+
+@bp.get("/automations/new")
+@login_required
+def catalogue() -> ResponseReturnValue:
+    return render_template("recipes/catalogue.html", templates=TEMPLATES)
+
+
+@bp.post("/automations/new")
+@login_required
+def start_wizard() -> ResponseReturnValue:
+    template = request.form.get("template", "")
+    if template not in TEMPLATES:
+        abort(400)
+    document = template_document(template)
+    if template != "blank":
+        document["key"] = ""
+    draft = drafts.new_draft(current_user.id, document, template=template)
+    from app.web.wizard import first_step
+
+    return redirect(url_for("web.wizard_step", draft_id=draft["id"], step=first_step(draft)))
+
+
+@bp.get("/automations/<int:recipe_id>")
+@login_required
+def recipe_detail(recipe_id: int) -> ResponseReturnValue:
+    recipe = _recipe_or_404(recipe_id)
+    return render_template("recipes/detail.html", recipe=recipe, yaml_text=export_yaml(recipe),
+                           runs=runs_for_recipe(get_session(), recipe.id))
+
+
+@bp.get("/automations/<int:recipe_id>/recipe.yaml")
+@login_required
+def recipe_download(recipe_id: int) -> ResponseReturnValue:
+    recipe = _recipe_or_404(recipe_id)
+    return Response(export_yaml(recipe), mimetype="application/yaml", headers={
+        "Content-Disposition": f'attachment; filename="{recipe.key}.yaml"'})
+
+
+@bp.post("/automations/<int:recipe_id>/enabled")
+@login_required
+def recipe_enable(recipe_id: int) -> ResponseReturnValue:
+    recipe = _recipe_or_404(recipe_id)
+    if recipe.source == "file":
+        flash(_("This automation is managed by a file; change the file instead."), "error")
+        return redirect(url_for("web.recipe_detail", recipe_id=recipe.id))
+    enabled = request.form.get("enabled") == "1"
+    session = get_session()
+    set_enabled(session, recipe, enabled)
+    session.commit()
+    flash(_("Automation enabled.") if enabled else _("Automation disabled."), "success")
+    return redirect(request.form.get("back") == "list" and url_for("web.recipes")
+                    or url_for("web.recipe_detail", recipe_id=recipe.id))
+
+
+@bp.post("/automations/<int:recipe_id>/edit")
+@login_required
+def recipe_edit(recipe_id: int) -> ResponseReturnValue:
+    recipe = _recipe_or_404(recipe_id)
+    if recipe.source == "file":
+        abort(403)
+    document = inline_mappings(recipe.definition)
+    draft = drafts.new_draft(current_user.id, document, template="edit", recipe_id=recipe.id)
+    return redirect(url_for("web.wizard_step", draft_id=draft["id"], step="connect"))

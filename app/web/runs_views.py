@@ -1,0 +1,170 @@
+"""Run history: a filterable, searchable, paginated list; a run page; replay (one or in bulk).
+
+Search looks for the text (a payment id ``pay_…``, a ZapSign document token) inside the stored
+event payload and the run's trigger output, as a LIKE over the JSON cast to text: portable across
+SQLite and PostgreSQL, and good enough at the history sizes retention keeps.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from app.db import get_session
+from app.engine.replay import ReplayError, replay_run, replay_runs
+from app.models import RUN_STATUSES, Event, Recipe, Run, Step, utcnow
+from app.web import bp
+
+PAGE_SIZE = 50
+PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _local_day_start(day: date) -> datetime:
+    zone = ZoneInfo(current_app.config.get("PONTE_TIMEZONE", "America/Sao_Paulo"))
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def _parse_day(text: str | None) -> date | None:
+    """``2025-03-10`` (date inputs) or ``10/03/2025`` (typed in pt-BR)."""
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def filtered_runs(args: Any) -> Select[tuple[Run]]:
+    """The run query for the list's filters: status, recipe, period or date range, search text."""
+    query = select(Run).order_by(Run.id.desc())
+    status = args.get("status")
+    if status in RUN_STATUSES:
+        query = query.where(Run.status == status)
+    recipe = args.get("recipe", "")
+    if recipe.isdigit():
+        query = query.where(Run.recipe_id == int(recipe))
+    period = args.get("period")
+    if period in PERIODS:
+        query = query.where(Run.created_at >= utcnow() - PERIODS[period])
+    start, end = _parse_day(args.get("from")), _parse_day(args.get("to"))
+    if start:
+        query = query.where(Run.created_at >= _local_day_start(start))
+    if end:
+        query = query.where(Run.created_at < _local_day_start(end + timedelta(days=1)))
+    text = (args.get("q") or "").strip()
+    if text:
+        pattern = f"%{_escape_like(text)}%"
+        query = query.outerjoin(Event, Event.id == Run.event_id).where(or_(
+            cast(Event.payload, String).like(pattern, escape="\\"),
+            cast(Run.trigger_output, String).like(pattern, escape="\\"),
+        ))
+    return query
+
+
+@bp.get("/runs")
+@login_required
+def runs() -> ResponseReturnValue:
+    session = get_session()
+    query = filtered_runs(request.args)
+    page = max(1, int(request.args.get("page", "1"))) if request.args.get("page", "1").isdigit() else 1
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    recipes = session.scalars(select(Recipe).order_by(Recipe.name)).all()
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "runs/list.html", runs=rows, recipes=recipes, statuses=RUN_STATUSES, args=args, page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), total=total, summaries={r.id: summary(r) for r in rows},
+    )
+
+
+def summary(run: Run) -> str:
+    """One line naming what the run was about (the payment, the document), from the trigger output."""
+    out = run.trigger_output or {}
+    payment = out.get("payment") if isinstance(out.get("payment"), dict) else None
+    if payment:
+        who = (out.get("customer") or {}).get("name") if isinstance(out.get("customer"), dict) else None
+        return " · ".join(str(x) for x in (payment.get("id"), who) if x)
+    document = out.get("document") if isinstance(out.get("document"), dict) else None
+    if document:
+        return " · ".join(str(x) for x in (document.get("name"), document.get("token")) if x)
+    return ""
+
+
+def _notify_executor() -> None:
+    executor = current_app.extensions.get("ponte_executor")
+    if executor is not None:
+        executor.notify()
+
+
+@bp.get("/runs/<int:run_id>")
+@login_required
+def run_detail(run_id: int) -> ResponseReturnValue:
+    session = get_session()
+    run = session.get(Run, run_id)
+    if run is None:
+        abort(404)
+    steps = session.scalars(select(Step).where(Step.run_id == run.id).order_by(Step.position)).all()
+    replays = session.scalars(select(Run).where(Run.replay_of_id == run.id).order_by(Run.id)).all()
+    return render_template("runs/detail.html", run=run, steps=steps, replays=replays,
+                           event=session.get(Event, run.event_id) if run.event_id else None,
+                           failed_condition=_failed_condition(run.filter_result))
+
+
+def _failed_condition(verdict: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not verdict or verdict.get("passed"):
+        return None
+    return verdict.get("failed")
+
+
+@bp.post("/runs/<int:run_id>/replay")
+@login_required
+def run_replay(run_id: int) -> ResponseReturnValue:
+    session = get_session()
+    mode = request.form.get("mode", "failed_step")
+    try:
+        new_run = replay_run(session, run_id, mode=mode)
+    except ReplayError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("web.run_detail", run_id=run_id))
+    _notify_executor()
+    flash(_("Replay queued as run #%(id)s.", id=new_run.id), "success")
+    return redirect(url_for("web.run_detail", run_id=new_run.id))
+
+
+@bp.post("/runs/replay")
+@login_required
+def runs_replay() -> ResponseReturnValue:
+    session = get_session()
+    ids = [int(i) for i in request.form.getlist("run_id") if i.isdigit()]
+    mode = request.form.get("mode", "failed_step")
+    if not ids:
+        flash(_("Select at least one run."), "error")
+        return redirect(url_for("web.runs"))
+    replayed, problems = replay_runs(session, ids, mode=mode)
+    if replayed:
+        _notify_executor()
+        flash(_("%(n)d replay(s) queued.", n=len(replayed)), "success")
+    for problem in problems:
+        flash(problem, "error")
+    return redirect(url_for("web.runs"))
+
+
+def runs_for_recipe(session: Session, recipe_id: int, limit: int = 5) -> list[Run]:
+    return list(session.scalars(select(Run).where(Run.recipe_id == recipe_id).order_by(Run.id.desc())
+                                .limit(limit)))

@@ -1,0 +1,38 @@
+// Ponte: the little behaviour the pages need, without inline scripts (the CSP allows 'self' only).
+(function () {
+  "use strict";
+  var lastField = null;
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target.classList && event.target.classList.contains("mappable")) {
+      lastField = event.target;
+    }
+  });
+
+  // "+ field" chips insert a {{ path }} placeholder at the cursor of the last focused field.
+  document.addEventListener("click", function (event) {
+    var chip = event.target.closest ? event.target.closest(".chip[data-insert]") : null;
+    if (!chip) { return; }
+    event.preventDefault();
+    var section = chip.closest(".mapping");
+    var field = lastField && section && section.contains(lastField) ? lastField
+      : (section ? section.querySelector("input.mappable") : null);
+    if (!field) { return; }
+    var text = chip.getAttribute("data-insert");
+    var start = field.selectionStart != null ? field.selectionStart : field.value.length;
+    var end = field.selectionEnd != null ? field.selectionEnd : field.value.length;
+    field.value = field.value.slice(0, start) + text + field.value.slice(end);
+    field.focus();
+    field.setSelectionRange(start + text.length, start + text.length);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  // A header checkbox with data-check-all="name" toggles every checkbox of that name.
+  document.addEventListener("change", function (event) {
+    var name = event.target.getAttribute && event.target.getAttribute("data-check-all");
+    if (!name) { return; }
+    var boxes = document.querySelectorAll('input[type="checkbox"][name="' + name + '"]');
+    for (var i = 0; i < boxes.length; i++) { boxes[i].checked = event.target.checked; }
+  });
+})();

@@ -1,0 +1,325 @@
+"""The automation wizard, one screen per step like Pluga: trigger (blank only), accounts, filters,
+ZapSign template, field mapping with a live preview, finish.
+
+Every POST writes the screen's values into the server-side draft first, so nothing typed is lost on
+"back", on "+ condition" or on a reload; "next" then moves on. Finishing calls ``save_recipe``
+(source "wizard"): the recipe is stored, enabled, and runs on the next matching webhook.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.db import get_session
+from app.engine.filter_ops import OPERATORS
+from app.models import Recipe
+from app.web import bp, drafts
+from app.web import wizard_data as data
+from app.web.engine import preview, save_recipe, set_enabled
+
+STEPS = ("trigger", "connect", "filters", "template", "map", "finish")
+STEP_TITLES = {"trigger": _l("Trigger and action"), "connect": _l("Accounts"), "filters": _l("Filters"),
+               "template": _l("ZapSign template"), "map": _l("Fields"), "finish": _l("Finish")}
+
+
+def steps_for(draft: dict[str, Any]) -> list[str]:
+    document = draft["document"]
+    has_template = any(s.get("action") == data.TEMPLATE_ACTION for s in document.get("steps") or [])
+    return [s for s in STEPS if (s != "trigger" or draft["template"] == "blank")
+            and (s != "template" or has_template)]
+
+
+def first_step(draft: dict[str, Any]) -> str:
+    return steps_for(draft)[0]
+
+
+def _draft_or_404(draft_id: str) -> dict[str, Any]:
+    draft = drafts.load_draft(draft_id, current_user.id)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+@bp.route("/automations/wizard/<draft_id>/<step>", methods=["GET", "POST"])
+@login_required
+def wizard_step(draft_id: str, step: str) -> ResponseReturnValue:
+    draft = _draft_or_404(draft_id)
+    steps = steps_for(draft)
+    if step not in steps:
+        return redirect(url_for("web.wizard_step", draft_id=draft_id, step=steps[0]))
+    errors: list[str] = []
+    if request.method == "POST":
+        APPLY[step](draft, request.form)
+        drafts.save_draft(draft)
+        steps = steps_for(draft)
+        go = request.form.get("go", "")
+        if step == "finish" and go == "save":
+            saved, errors = _finish(draft)
+            if saved is not None:
+                return redirect(url_for("web.recipe_detail", recipe_id=saved.id))
+        elif go in ("next", "back") and step in steps:
+            index = steps.index(step) + (1 if go == "next" else -1)
+            if 0 <= index < len(steps):
+                return redirect(url_for("web.wizard_step", draft_id=draft_id, step=steps[index]))
+        if not errors:
+            return redirect(url_for("web.wizard_step", draft_id=draft_id, step=step))
+    context = CONTEXT[step](draft)
+    return render_template(f"wizard/{step}.html", draft=draft, doc=draft["document"], step=step, steps=steps,
+                           step_titles=STEP_TITLES, errors=errors, **context)
+
+
+@bp.post("/automations/wizard/<draft_id>/preview")
+@login_required
+def wizard_preview(draft_id: str) -> ResponseReturnValue:
+    """htmx: save the mapping screen as typed and show what each step would receive."""
+    draft = _draft_or_404(draft_id)
+    _apply_map(draft, request.form)
+    drafts.save_draft(draft)
+    session = get_session()
+    payload, run = data.source_document(session, draft["document"])
+    document = {**draft["document"], "key": draft["document"].get("key") or "wizard_preview",
+                "name": draft["document"].get("name") or "preview"}
+    result = preview(session, document, payload)
+    _flag_missing_variables(session, document, result)
+    return render_template("wizard/_preview.html", result=result, run=run)
+
+
+def _flag_missing_variables(session: Any, document: dict[str, Any], result: dict[str, Any]) -> None:
+    """A required template variable left empty is legal for the engine but leaves a hole in the contract."""
+    for step, shown in zip(document.get("steps") or [], result.get("steps") or [], strict=False):
+        if step.get("action") != data.TEMPLATE_ACTION or not isinstance(shown.get("input"), dict):
+            continue
+        filled = shown["input"].get("variables") or {}
+        targets, _problem = data.step_targets(session, step)
+        for target in targets:
+            name = target.name.removeprefix("variables.")
+            if target.required and target.name.startswith("variables.") and filled.get(name) in (None, ""):
+                shown.setdefault("problems", []).append(
+                    _("%(field)s: required by the template, but empty for this event", field=target.name))
+
+
+# -- trigger (blank automations) ---------------------------------------------------------------
+
+def _apply_trigger(draft: dict[str, Any], form: Any) -> None:
+    document = draft["document"]
+    event, action = form.get("event", ""), form.get("action", "")
+    if event and event != document["trigger"].get("event"):
+        document["trigger"] = {"connection": "", "event": event}
+    current = (document.get("steps") or [{}])[0].get("action")
+    if action and action != current:
+        document["steps"] = [{"key": action.partition(".")[2] or "step", "action": action, "connection": "",
+                              "input": {}}]
+
+
+def _trigger_context(draft: dict[str, Any]) -> dict[str, Any]:
+    return {"triggers": data.trigger_choices(), "actions": data.action_choices()}
+
+
+# -- connect -----------------------------------------------------------------------------------
+
+def _apply_connect(draft: dict[str, Any], form: Any) -> None:
+    document = draft["document"]
+    if "trigger_connection" in form:
+        document["trigger"]["connection"] = form["trigger_connection"]
+    for i, step in enumerate(document.get("steps") or []):
+        if f"step_connection_{i}" in form:
+            step["connection"] = form[f"step_connection_{i}"]
+
+
+def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
+    session = get_session()
+    document = draft["document"]
+    roles = []
+    trigger_connector = data.connector_of(document["trigger"].get("event", ""))
+    if trigger_connector is not None:
+        roles.append({"name": "trigger_connection", "connector": trigger_connector, "label": _("Trigger"),
+                      "current": document["trigger"].get("connection", ""),
+                      "options": data.connections_for(session, trigger_connector.key)})
+    for i, step in enumerate(document.get("steps") or []):
+        connector = data.connector_of(step.get("action", ""))
+        if connector is not None:
+            roles.append({"name": f"step_connection_{i}", "connector": connector,
+                          "label": _("Step %(n)d: %(key)s", n=i + 1, key=step["key"]),
+                          "current": step.get("connection", ""),
+                          "options": data.connections_for(session, connector.key)})
+    return {"roles": roles}
+
+
+# -- filters -----------------------------------------------------------------------------------
+
+def _apply_filters(draft: dict[str, Any], form: Any) -> None:
+    groups: list[list[dict[str, Any]]] = []
+    action = form.get("edit", "")
+    gi = 0
+    while f"g{gi}" in form:
+        conditions = []
+        ci = 0
+        while f"g{gi}c{ci}_op" in form:
+            prefix = f"g{gi}c{ci}_"
+            if action != f"del:{gi}:{ci}":
+                condition = drafts.form_to_condition(form.get(prefix + "field", ""), form[prefix + "op"],
+                                                     form.get(prefix + "value", ""), form.get(prefix + "type", ""))
+                if condition is not None:
+                    conditions.append(condition)
+            ci += 1
+        groups.append(conditions)
+        gi += 1
+    blank = {"field": "", "op": "equals", "value": ""}
+    if action.startswith("add:") and action[4:].isdigit() and int(action[4:]) < len(groups):
+        groups[int(action[4:])].append(blank)
+    elif action == "group" or (action.startswith("add:") and not groups):
+        groups.append([blank])
+    draft["pending_filters"] = groups
+    draft["document"]["filters"] = drafts.groups_to_filters(
+        [[c for c in g if c.get("field")] for g in groups])
+
+
+def _filters_context(draft: dict[str, Any]) -> dict[str, Any]:
+    session = get_session()
+    groups = draft.get("pending_filters") or drafts.filter_groups(draft["document"].get("filters"))
+    _payload, run = data.source_document(session, draft["document"])
+    return {"groups": groups, "operators": OPERATORS, "fields": data.source_fields(session, draft["document"], 0),
+            "source_run": run, "to_placeholder": drafts.path_to_placeholder, "value_to_form": drafts.value_to_form}
+
+
+# -- template ----------------------------------------------------------------------------------
+
+def _apply_template(draft: dict[str, Any], form: Any) -> None:
+    for i, step in enumerate(draft["document"].get("steps") or []):
+        chosen = (form.get(f"template_{i}") or "").strip()
+        if step.get("action") == data.TEMPLATE_ACTION and chosen:
+            step.setdefault("input", {})["template_id"] = chosen
+
+
+def _template_context(draft: dict[str, Any]) -> dict[str, Any]:
+    session = get_session()
+    choices = []
+    for i, step in enumerate(draft["document"].get("steps") or []):
+        if step.get("action") == data.TEMPLATE_ACTION:
+            options, problem = data.templates_of(session, step)
+            current = (step.get("input") or {}).get("template_id") or ""
+            choices.append({"index": i, "step": step, "options": options, "problem": problem,
+                            "current": current if isinstance(current, str) else ""})
+    return {"choices": choices}
+
+
+# -- map ---------------------------------------------------------------------------------------
+
+def _apply_map(draft: dict[str, Any], form: Any) -> None:
+    steps = draft["document"].get("steps") or []
+    for i, step in enumerate(steps):
+        names = [key.split("|", 2)[2] for key in form if key.startswith(f"v|{i}|")]
+        if not names:
+            continue
+        current = dict(step.get("input") or {})
+        variables = {} if any(n.startswith("variables.") for n in names) else current.get("variables")
+        for name in names:
+            expr = drafts.form_to_expr(form.get(f"v|{i}|{name}", ""), form.get(f"f|{i}|{name}", ""),
+                                       form.get(f"x|{i}|{name}", ""), _schema_of(step, name))
+            if name.startswith("variables."):
+                if expr is not None:
+                    variables[name[len("variables."):]] = expr
+            elif expr is None:
+                current.pop(name, None)
+            else:
+                current[name] = expr
+        if variables is not None:
+            current["variables"] = variables
+        step["input"] = current
+
+
+def _schema_of(step: dict[str, Any], name: str) -> dict[str, Any]:
+    from connectors import registry
+
+    try:
+        _, action = registry.get_action(step.get("action", ""))
+    except LookupError:
+        return {}
+    return action.input_schema.get("properties", {}).get(name, {})
+
+
+def _map_context(draft: dict[str, Any]) -> dict[str, Any]:
+    session = get_session()
+    blocks = []
+    for i, step in enumerate(draft["document"].get("steps") or []):
+        targets, problem = data.step_targets(session, step)
+        current = step.get("input") or {}
+        rows = [{"target": t, "form": drafts.expr_to_form(data.get_target(current, t.name))
+                 or {"text": "", "format": "", "extras": ""}} for t in targets]
+        blocks.append({"index": i, "step": step, "rows": rows, "problem": problem,
+                       "fields": data.source_fields(session, draft["document"], i)})
+    return {"blocks": blocks, "format_choices": drafts.FORMAT_CHOICES}
+
+
+# -- finish ------------------------------------------------------------------------------------
+
+def _apply_finish(draft: dict[str, Any], form: Any) -> None:
+    document = draft["document"]
+    document["name"] = (form.get("name") or "").strip()
+    document["description"] = (form.get("description") or "").strip()
+    document["enabled"] = form.get("enabled") == "1"
+
+
+def _finish_context(draft: dict[str, Any]) -> dict[str, Any]:
+    import yaml
+
+    document = dict(draft["document"])
+    document.pop("key", None)
+    return {"yaml_text": yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)}
+
+
+def slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
+    if not text or not text[0].isalpha():
+        text = "automacao_" + text
+    return text[:56].rstrip("_").ljust(3, "x")
+
+
+def _unique_key(name: str) -> str:
+    session = get_session()
+    base = slug(name)
+    key, n = base, 2
+    while session.scalar(select(Recipe.id).where(Recipe.key == key)) is not None:
+        key, n = f"{base}_{n}", n + 1
+    return key
+
+
+def _finish(draft: dict[str, Any]) -> tuple[Recipe | None, list[str]]:
+    document = draft["document"]
+    if not document.get("name"):
+        return None, [_("Give the automation a name.")]
+    session = get_session()
+    if draft.get("recipe_id"):
+        recipe = session.get(Recipe, draft["recipe_id"])
+        document["key"] = recipe.key if recipe is not None else _unique_key(document["name"])
+    elif not document.get("key"):
+        document["key"] = _unique_key(document["name"])
+    document = {k: v for k, v in document.items() if v not in (None, "") or k in ("key", "name")}
+    if not document.get("filters"):
+        document.pop("filters", None)
+    result = save_recipe(session, document, source="wizard", owner_id=current_user.id)
+    if result.errors or result.recipe is None:
+        session.rollback()
+        return None, result.errors or [_("The automation could not be saved.")]
+    set_enabled(session, result.recipe, bool(document.get("enabled", True)))
+    session.commit()
+    drafts.delete_draft(draft)
+    flash(_("Automation saved. It runs on the next matching event.") if result.recipe.enabled
+          else _("Automation saved (disabled)."), "success")
+    return result.recipe, []
+
+
+APPLY = {"trigger": _apply_trigger, "connect": _apply_connect, "filters": _apply_filters,
+         "template": _apply_template, "map": _apply_map, "finish": _apply_finish}
+CONTEXT = {"trigger": _trigger_context, "connect": _connect_context, "filters": _filters_context,
+           "template": _template_context, "map": _map_context, "finish": _finish_context}

@@ -1,0 +1,80 @@
+"""Run history: filters, search inside the event payload, the filter verdict, replay."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.db import get_session
+from app.models import Run
+
+
+def _ids(page: bytes) -> set[str]:
+    text = page.decode()
+    return {part.split('"')[0] for part in text.split('name="run_id" value="')[1:]}
+
+
+def test_list_filters_by_status_and_recipe(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
+    assert _ids(operator_client.get("/runs").data) == {str(seeded[s]) for s in ("failed", "filtered", "succeeded")}
+    assert _ids(operator_client.get("/runs?status=failed").data) == {str(seeded["failed"])}
+    assert _ids(operator_client.get(f"/runs?recipe={seeded['recipe']}&status=filtered").data) == {
+        str(seeded["filtered"])}
+    assert _ids(operator_client.get("/runs?recipe=999").data) == set()
+
+
+def test_search_finds_a_run_by_payment_id(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
+    assert _ids(operator_client.get("/runs?q=pay_filtered001").data) == {str(seeded["filtered"])}
+    assert _ids(operator_client.get("/runs?q=pay_").data) == {str(seeded[s]) for s in ("failed", "filtered",
+                                                                                      "succeeded")}
+    assert _ids(operator_client.get("/runs?q=100%25").data) == set()  # % is literal, not a wildcard
+
+
+def test_date_range_filter(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
+    assert _ids(operator_client.get("/runs?from=2000-01-01&to=2000-01-02").data) == set()
+    assert len(_ids(operator_client.get("/runs?from=2000-01-01").data)) == 3
+
+
+def test_run_page_shows_the_filter_verdict(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
+    page = operator_client.get(f"/runs/{seeded['filtered']}").get_data(as_text=True)
+    assert "Os filtros barraram este evento." in page
+    assert "$.payment.value" in page and "maior ou igual a" in page and "50.0" in page
+
+
+def test_run_page_shows_steps_with_secrets_redacted(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
+    page = operator_client.get(f"/runs/{seeded['failed']}").get_data(as_text=True)
+    assert "ZapSign answered 503" in page
+    assert "leak-me-please" not in page
+    assert "Reexecutar do passo que falhou" in page
+
+
+def test_replay_button_creates_a_replay_run(operator_client: FlaskClient, seeded: dict[str, int],
+                                            app: Flask) -> None:
+    response = operator_client.post(f"/runs/{seeded['failed']}/replay", data={"mode": "failed_step"})
+    assert response.status_code == 302
+    with app.app_context():
+        replay = get_session().scalar(select(Run).where(Run.replay_of_id == seeded["failed"]))
+        assert replay is not None and replay.status == "queued"
+    assert response.location == f"/runs/{replay.id}"
+
+
+def test_replay_of_a_succeeded_run_is_refused_with_a_message(operator_client: FlaskClient,
+                                                              seeded: dict[str, int]) -> None:
+    response = operator_client.post(f"/runs/{seeded['succeeded']}/replay", data={"mode": "failed_step"},
+                                    follow_redirects=True)
+    assert "only failed, filtered or skipped runs replay" in response.get_data(as_text=True)
+
+
+def test_bulk_replay(operator_client: FlaskClient, seeded: dict[str, int], app: Flask) -> None:
+    response = operator_client.post("/runs/replay", data={
+        "run_id": [str(seeded["failed"]), str(seeded["filtered"])], "mode": "trigger"})
+    assert response.status_code == 302
+    with app.app_context():
+        replays = get_session().scalars(select(Run).where(Run.replay_of_id.is_not(None))).all()
+        assert {r.replay_of_id for r in replays} == {seeded["failed"], seeded["filtered"]}
+
+
+def test_dashboard_counts_and_failing_recipes(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
+    page = operator_client.get("/").get_data(as_text=True)
+    assert "Cobrança → contrato" in page
+    assert "1 falha em 24 h" in page
