@@ -107,3 +107,17 @@ def test_signing_twice_for_the_same_customer_reuses_the_customer(stack: Stack) -
     assert sorted(r.status for r in runs) == ["filtered", "filtered", "succeeded", "succeeded"]
     assert len(stack.asaas_requests("POST", "/v3/customers")) == 1
     assert len(stack.asaas_requests("POST", "/v3/payments")) == 2
+
+
+def test_signing_the_contract_ponte_sent_for_a_charge_does_not_charge_again(stack: Stack) -> None:
+    _charge(stack)
+    [run] = stack.settle()
+    assert run.status == "succeeded"
+    [call] = stack.zapsign_requests()
+    documents = requests.get(f"{stack.zapsign}/_sandbox/state", timeout=5).json()["documents"]
+    [document] = documents.values() if isinstance(documents, dict) else documents
+    requests.post(f"{stack.zapsign}/_sandbox/docs/{document['token']}/sign", json={}, timeout=5).raise_for_status()
+    runs = stack.settle(lambda rs: len(rs) >= 2 and all(r.status in FINAL for r in rs))
+    assert [r.status for r in runs] == ["succeeded", "filtered"]
+    assert "external_id" in runs[1].filter_result["explanation"]
+    assert len(requests.get(f"{stack.asaas}/_sandbox/state", timeout=5).json()["payments"]) == 1
