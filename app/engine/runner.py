@@ -239,6 +239,9 @@ def fail_run(session: Session, run_id: int, message: str) -> str:
 
 def _finish(session, run, status: str) -> str:  # noqa: ANN001
     run.status = status
+    if status in ("succeeded", "filtered"):
+        run.error = None  # an earlier attempt's error no longer describes the run
+        run.error_kind = None
     run.finished_at = utcnow()
     run.next_attempt_at = None
     run.lease_owner = None
