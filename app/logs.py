@@ -25,17 +25,23 @@ from flask import Flask, Response, g, request
 from app.vault import REDACTOR, Redactor
 
 request_id_var: ContextVar[str | None] = ContextVar("ponte_request_id", default=None)
+#: Set by the runner while it executes a run (and a step), so every log line says which.
+run_id_var: ContextVar[int | None] = ContextVar("ponte_run_id", default=None)
+step_var: ContextVar[str | None] = ContextVar("ponte_step", default=None)
 REQUEST_ID_HEADER = "X-Request-Id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _HANDLER_MARK = "_ponte_handler"
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds ``record.request_id`` (None outside a request)."""
+    """Adds ``record.request_id`` (None outside a request), and ``run_id``/``step`` inside a run."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
+        if not hasattr(record, "run_id") and run_id_var.get() is not None:
+            record.run_id = run_id_var.get()
+            record.step = step_var.get()
         return True
 
 

@@ -30,6 +30,7 @@ from app.engine import hooks
 from app.engine.compiled import compiled_recipe
 from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
+from app.logs import run_id_var, step_var
 from app.models import Connection, Event, Recipe, Run, Step, utcnow
 from app.vault import REDACTOR
 from connectors import registry
@@ -75,7 +76,15 @@ def execute_run(session: Session, run_id: int, settings: RunSettings | None = No
     The caller has claimed the run (status ``running``, lease held). Every state change is
     committed as it happens, so a crash at any point leaves the run resumable.
     """
-    settings = settings or RunSettings()
+    run_token, step_token = run_id_var.set(run_id), step_var.set(None)
+    try:
+        return _execute(session, run_id, settings or RunSettings())
+    finally:
+        run_id_var.reset(run_token)
+        step_var.reset(step_token)
+
+
+def _execute(session: Session, run_id: int, settings: RunSettings) -> str:
     run = session.get(Run, run_id)
     if run is None or run.status in FINAL:
         return run.status if run else "missing"
@@ -148,6 +157,7 @@ def _action_step(session, run, step_spec, position, existing, doc, settings) -> 
 
 def _begin_step(session, run, position, key, action_key, existing, step_input) -> Step:  # noqa: ANN001
     """Record the attempt *before* calling out, so a crash leaves the attempt count behind."""
+    step_var.set(key)
     step = existing or Step(run_id=run.id, position=position, key=key, action_key=action_key, attempt=0)
     step.attempt += 1
     step.status = "running"

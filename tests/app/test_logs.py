@@ -64,3 +64,20 @@ def test_json_formatter_writes_one_object_per_line() -> None:
     line = JsonFormatter().format(record)
     data = json.loads(line)
     assert data["msg"] == "hello world" and data["request_id"] == "r1" and data["level"] == "INFO"
+
+
+def test_log_lines_inside_a_run_carry_the_run_id_and_step() -> None:
+    import json
+    import logging
+
+    from app.logs import JsonFormatter, RequestIdFilter, run_id_var, step_var
+
+    record = logging.LogRecord("ponte.engine.runner", logging.INFO, __file__, 1, "step done", None, None)
+    run_token, step_token = run_id_var.set(42), step_var.set("contract")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        run_id_var.reset(run_token)
+        step_var.reset(step_token)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["run_id"] == 42 and line["step"] == "contract"
