@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _fill_generated_settings(app)
 
-    from app import auth, cli, db, health, logs, vault, web, webhooks
+    from app import auth, cli, db, health, logs, notifications, vault, web, webhooks
     from app.api import init_app as init_api
 
     logs.configure_logging(app)
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     webhooks.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    notifications.init_app(app)
 
     if _should_start_background_services(app):
         start_background_services(app)
@@ -54,7 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def start_background_services(app: Flask) -> None:
-    """Apply the recipe files, then start the embedded worker (``app.extensions["ponte_executor"]``).
+    """Apply the recipe files, then start the embedded worker (``app.extensions["ponte_executor"]``)
+    and, unless EMBEDDED_SCHEDULER is false, the scheduler (``app.extensions["ponte_scheduler"]``;
+    one process at a time fires its jobs, see app/scheduler.py).
 
     Called by ``create_app`` only when ``EMBEDDED_WORKER`` is true, not testing, and the process is
     going to serve requests (gunicorn, ``flask run``), never for other CLI commands.
@@ -80,6 +83,13 @@ def start_background_services(app: Flask) -> None:
     app.extensions["ponte_executor"] = executor
     executor.start()
     atexit.register(executor.stop)
+    if app.config.get("EMBEDDED_SCHEDULER"):
+        from app.scheduler import Scheduler
+
+        scheduler = Scheduler(app)
+        app.extensions["ponte_scheduler"] = scheduler
+        scheduler.start()
+        atexit.register(scheduler.stop)
 
 
 def _should_start_background_services(app: Flask) -> bool:

@@ -37,6 +37,9 @@ class Config:
     SMTP_SECURITY = "starttls"  # starttls | ssl | none
     SMTP_FROM = ""
     EMBEDDED_WORKER = True
+    EMBEDDED_SCHEDULER = True  # the scheduler runs in the server too (one process fires, by lease)
+    SCHEDULER_POLL_SECONDS = 300  # how often polling triggers (the collection rule) ask Asaas
+    SCHEDULER_LEASE_SECONDS = 60
     WEBHOOK_MAX_BYTES = 256 * 1024
     RETENTION_DAYS = 30
     EXECUTOR_WORKERS = 4
@@ -138,6 +141,9 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "SMTP_SECURITY": _choice("starttls", "ssl", "none"),
     "SMTP_FROM": _str,
     "EMBEDDED_WORKER": _bool,
+    "EMBEDDED_SCHEDULER": _bool,
+    "SCHEDULER_POLL_SECONDS": _int,
+    "SCHEDULER_LEASE_SECONDS": _int,
     "WEBHOOK_MAX_BYTES": _int,
     "RETENTION_DAYS": _int,
     "EXECUTOR_WORKERS": _int,

@@ -217,6 +217,8 @@ class Event(Base):
     source: Mapped[str] = mapped_column(String(16), default="webhook")
     #: When the engine matched this event to recipes (NULL: not yet; the executor picks it up).
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: The recipe that polled this event (polling triggers): it dispatches to that recipe only.
+    recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id", ondelete="CASCADE"))
 
 
 class WebhookDelivery(Base):
@@ -306,3 +308,35 @@ class TriggerState(Base):
     scope: Mapped[str] = mapped_column(String(255), default="")
     cursor: Mapped[Any | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SchedulerLock(Base):
+    """A lease: the process whose ``owner`` holds an unexpired row is the one scheduler that fires jobs."""
+
+    __tablename__ = "scheduler_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """Failure alerts of one subject (a recipe, a connection) in one hour: sent once, then summed up.
+
+    ``count`` failures happened in the window; ``reported`` of them were already in an email.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("subject", "window_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id", ondelete="CASCADE"))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    reported: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    summary_sent_at: Mapped[datetime | None]

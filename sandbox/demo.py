@@ -1,9 +1,11 @@
-"""The demo stack: Ponte wired to the local Asaas and ZapSign doubles, with both seed recipes.
+"""The demo stack: Ponte wired to the local Asaas and ZapSign doubles and a local mailbox, with the
+seed recipes.
 
-``make demo`` runs :func:`main`: the two doubles on loopback ports, Ponte on its own port (its
-embedded executor started, retry waits shortened), demo connections named ``asaas`` and
-``zapsign`` pointing at the doubles, each double's webhook pointing back at Ponte with the
-connection's secret, and the recipe files applied. The end-to-end tests build the same stack
+``make demo`` runs :func:`main`: the two doubles and the mailbox (sandbox/mailbox.py: SMTP plus a
+page listing what arrived) on loopback ports, Ponte on its own port (its embedded executor and
+scheduler started, retry waits shortened), demo connections named ``asaas``, ``zapsign`` and
+``email`` pointing at them, each double's webhook pointing back at Ponte with the connection's
+secret, and the recipe files applied. The end-to-end tests build the same stack
 with :func:`wire_demo`.
 """
 
@@ -24,6 +26,7 @@ from app.db import get_session
 from app.engine.recipes import SyncReport, sync_files
 from app.models import Connection
 from sandbox import asaas as asaas_double
+from sandbox import mailbox as mailbox_double
 from sandbox import zapsign as zapsign_double
 from sandbox.server import RunningServer, serve_in_thread
 
@@ -34,16 +37,20 @@ log = logging.getLogger("ponte.demo")
 class Doubles:
     asaas: RunningServer
     zapsign: RunningServer
+    mailbox: mailbox_double.RunningMailbox
 
     def stop(self) -> None:
         self.asaas.stop()
         self.zapsign.stop()
+        self.mailbox.stop()
 
 
-def start_doubles(asaas_port: int = 0, zapsign_port: int = 0) -> Doubles:
+def start_doubles(asaas_port: int = 0, zapsign_port: int = 0, mailbox_smtp_port: int = 0,
+                  mailbox_port: int = 0) -> Doubles:
     return Doubles(
         asaas=serve_in_thread(asaas_double.create_app(), asaas_port),
         zapsign=serve_in_thread(zapsign_double.create_app(), zapsign_port),
+        mailbox=mailbox_double.start_mailbox(mailbox_smtp_port, mailbox_port),
     )
 
 
@@ -68,6 +75,10 @@ def wire_demo(app: Flask, doubles: Doubles, ponte_url: str, *, apply_recipes: bo
             "api_token": zapsign_double.SANDBOX_TOKEN, "environment": "sandbox",
             "base_url": f"{doubles.zapsign.url}/api/v1",
         })
+        _connection(session, "email", "email", {
+            "host": "127.0.0.1", "port": doubles.mailbox.smtp_port, "security": "none",
+            "from_address": DEMO_FROM, "from_name": "Financeiro (demo)", "timeout_seconds": 10,
+        })
         asaas_secret = asaas.get_credentials()["webhook_token"]
         zapsign_secret = zapsign.get_credentials()["webhook_secret"]
         asaas_hook = webhook_url(ponte_url, asaas)
@@ -90,6 +101,7 @@ def wire_demo(app: Flask, doubles: Doubles, ponte_url: str, *, apply_recipes: bo
     return report
 
 
+DEMO_FROM = "financeiro@demo.ponte.local"
 DEMO_EMAIL = "demo@ponte.local"
 DEMO_PASSWORD = "ponte-demo"  # noqa: S105 - the offline demo's published login
 
@@ -111,15 +123,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--asaas-port", type=int, default=8101)
     parser.add_argument("--zapsign-port", type=int, default=8102)
+    parser.add_argument("--mailbox-port", type=int, default=8103)
+    parser.add_argument("--mailbox-smtp-port", type=int, default=8125)
     args = parser.parse_args(argv)
 
     from app import create_app, start_background_services
 
-    doubles = start_doubles(args.asaas_port, args.zapsign_port)
+    doubles = start_doubles(args.asaas_port, args.zapsign_port, args.mailbox_smtp_port, args.mailbox_port)
     app = create_app({
         "PONTE_ENV": "development", "TESTING": False, "EMBEDDED_WORKER": False,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}", "RETRY_DELAY_SCALE": 0.05,
-        "APPLY_RECIPE_FILES_ON_START": False,
+        "APPLY_RECIPE_FILES_ON_START": False, "SCHEDULER_POLL_SECONDS": 30,
         "DEMO_ASAAS_URL": doubles.asaas.url, "DEMO_ZAPSIGN_URL": doubles.zapsign.url,
     })
     report = wire_demo(app, doubles, app.config["PUBLIC_BASE_URL"])
@@ -129,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     start_background_services(app)
     ponte = serve_in_thread(app, args.port)
     print(f"Ponte demo: {ponte.url}  (Asaas double {doubles.asaas.url}, ZapSign double {doubles.zapsign.url})")
+    print(f"Emails sent by the recipes: {doubles.mailbox.url}")
     print(f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
     print(f"Simulate a charge: curl -X POST {doubles.asaas.url}/_sandbox/payments "
           "-H 'Content-Type: application/json' -d '{}'")

@@ -3,6 +3,8 @@
 Matching reads only the recipes of the event's connection (indexed on connection, trigger and
 enabled), so its cost does not grow with the number of recipes elsewhere. A run's ``dedupe_key``
 (``<recipe>:<event>``) is unique, so two dispatchers racing on one event still make one run.
+An event stored by a polling trigger carries its ``recipe_id`` and goes to that recipe alone
+(app/engine/polling.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ log = logging.getLogger("ponte.engine.dispatch")
 
 
 def matching_recipes(session: Session, event: Event) -> list[Recipe]:
+    if event.recipe_id is not None:  # polled by one recipe: it goes to that recipe only
+        recipe = session.get(Recipe, event.recipe_id)
+        return [recipe] if recipe is not None and recipe.enabled else []
     recipes = session.scalars(
         select(Recipe).where(Recipe.trigger_connection_id == event.connection_id, Recipe.enabled.is_(True))
     )

@@ -11,6 +11,7 @@ from .client import AUTH_SCHEMA, client_for, key_environment_mismatch
 from .customers import FIND_OR_CREATE_CUSTOMER
 from .lookups import LOOKUPS
 from .payments import CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS
+from .reminders import CHECK_PAYMENT_OPEN, PAYMENT_DUE_REMINDER
 from .triggers import TRIGGERS
 from .webhook import WEBHOOK, token_problems
 
@@ -47,8 +48,8 @@ CONNECTOR = Connector(
     "customers, create and read payments.",
     auth_schema=AUTH_SCHEMA,
     test_credentials=test_credentials,
-    triggers=TRIGGERS,
-    actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS),
+    triggers=(*TRIGGERS, PAYMENT_DUE_REMINDER),
+    actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, CHECK_PAYMENT_OPEN),
     lookups=LOOKUPS,
     webhook=WEBHOOK,
 )

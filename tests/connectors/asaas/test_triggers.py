@@ -25,7 +25,7 @@ EXPECTED = {
 
 
 def test_trigger_keys_events_and_titles() -> None:
-    assert [t.key for t in CONNECTOR.triggers] == [*EXPECTED, "payment_any"]
+    assert [t.key for t in CONNECTOR.triggers] == [*EXPECTED, "payment_any", "payment_due_reminder"]
     for key, (event, title_pt) in EXPECTED.items():
         trigger = CONNECTOR.trigger(key)
         assert trigger.kind == "webhook" and trigger.title_pt == title_pt
