@@ -6,6 +6,7 @@ apply creates a new version and therefore a new cache entry.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.engine.loader import load_recipe_document
 from app.models import Recipe, RecipeVersion
 
-_cache: dict[tuple[int, int], Any] = {}
+_cache: dict[tuple[int, int, str], Any] = {}
 _lock = threading.Lock()
 
 
@@ -26,16 +27,17 @@ class RecipeUnusable(Exception):
 def compiled_recipe(session: Session, recipe: Recipe, version: int | None = None) -> Any:
     """The compiled :class:`RecipeSpec` of ``recipe`` at ``version`` (default: its current one)."""
     version = version or recipe.version
-    key = (recipe.id, version)
-    spec = _cache.get(key)
-    if spec is not None:
-        return spec
     definition = recipe.definition
     if version != recipe.version:
         stored = session.scalar(
             select(RecipeVersion).where(RecipeVersion.recipe_id == recipe.id, RecipeVersion.version == version)
         )
         definition = stored.definition if stored is not None else recipe.definition
+    # The definition's own text is part of the key: ids repeat across databases (tests, restores).
+    key = (recipe.id, version, json.dumps(definition, sort_keys=True, default=str))
+    spec = _cache.get(key)
+    if spec is not None:
+        return spec
     spec, errors = load_recipe_document(definition, source=f"recipe {recipe.key} v{version}")
     if errors:
         raise RecipeUnusable("; ".join(str(e) for e in errors))
