@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db import get_db
+from app.engine.executor import process_alive as _alive
 from app.models import SchedulerLock, utcnow
 
 log = logging.getLogger("ponte.scheduler")
@@ -72,18 +73,6 @@ def release_dead_holder(session: Session, name: str = LOCK_NAME) -> bool:
         return False
     release(session, lock.owner, name)
     log.info("scheduler lease of dead process %s released", lock.owner)
-    return True
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

@@ -76,7 +76,7 @@ def release_dead_leases(session: Session) -> int:
     rows = session.execute(
         select(Run.id, Run.lease_owner).where(Run.status == "running", Run.lease_owner.like(f"{host}:%"))
     ).all()
-    dead = [run_id for run_id, owner in rows if not _alive(int(owner.split(":")[1]))]
+    dead = [run_id for run_id, owner in rows if not process_alive(int(owner.split(":")[1]))]
     if dead:
         session.execute(update(Run).where(Run.id.in_(dead)).values(lease_expires_at=utcnow()))
         session.commit()
@@ -84,7 +84,8 @@ def release_dead_leases(session: Session) -> int:
     return len(dead)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host with ``pid`` still exists (lease recovery)."""
     if pid == os.getpid():
         return True
     try:
