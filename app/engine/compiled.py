@@ -32,7 +32,9 @@ def compiled_recipe(session: Session, recipe: Recipe, version: int | None = None
         stored = session.scalar(
             select(RecipeVersion).where(RecipeVersion.recipe_id == recipe.id, RecipeVersion.version == version)
         )
-        definition = stored.definition if stored is not None else recipe.definition
+        if stored is None:
+            raise RecipeUnusable(f"version {version} of recipe {recipe.key} is not stored")
+        definition = stored.definition
     # The definition's own text is part of the key: ids repeat across databases (tests, restores).
     key = (recipe.id, version, json.dumps(definition, sort_keys=True, default=str))
     spec = _cache.get(key)

@@ -36,7 +36,12 @@ def matching_recipes(session: Session, event: Event) -> list[Recipe]:
             log.warning("recipe %s names an unknown trigger %s", recipe.key, recipe.trigger_key)
             continue
         options = (recipe.definition.get("trigger") or {}).get("options") or {}
-        if trigger.kind == "webhook" and trigger.fires_on(event.event_type, event.payload, options):
+        try:
+            fires = trigger.kind == "webhook" and trigger.fires_on(event.event_type, event.payload, options)
+        except Exception:  # noqa: BLE001 - one recipe's bad options must not hold the event back from others
+            log.exception("recipe %s: trigger %s could not judge event %s", recipe.key, recipe.trigger_key, event.id)
+            continue
+        if fires:
             matched.append(recipe)
     return matched
 
@@ -70,5 +75,10 @@ def dispatch_pending(session: Session, limit: int = 100) -> int:
         session.scalars(select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(limit))
     )
     for event in events:
-        dispatch_event(session, event)
+        event_id = event.id
+        try:
+            dispatch_event(session, event)
+        except Exception:  # noqa: BLE001 - the event stays undispatched and is tried again; the rest go on
+            session.rollback()
+            log.exception("event %s could not be dispatched; it will be tried again", event_id)
     return len(events)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.engine.dispatch import dispatch_pending
-from app.engine.runner import RunSettings, execute_run, fail_run
+from app.engine.runner import LeaseLost, RunSettings, execute_run, fail_run
 from app.models import Run, utcnow
 
 log = logging.getLogger("ponte.engine.executor")
@@ -74,14 +74,21 @@ def release_dead_leases(session: Session) -> int:
     """At startup: runs leased by processes of this host that no longer exist become claimable now."""
     host = socket.gethostname()
     rows = session.execute(
-        select(Run.id, Run.lease_owner).where(Run.status == "running", Run.lease_owner.like(f"{host}:%"))
+        select(Run.id, Run.lease_owner).where(
+            Run.status == "running", Run.lease_owner.startswith(f"{host}:", autoescape=True))
     ).all()
-    dead = [run_id for run_id, owner in rows if not process_alive(int(owner.split(":")[1]))]
+    dead = [run_id for run_id, owner in rows if not _owner_alive(owner)]
     if dead:
         session.execute(update(Run).where(Run.id.in_(dead)).values(lease_expires_at=utcnow()))
         session.commit()
         log.info("recovered %d run(s) left running by a dead process", len(dead))
     return len(dead)
+
+
+def _owner_alive(owner: str) -> bool:
+    """``owner`` is ``host:pid:nonce``; anything unreadable counts as alive (its lease will expire)."""
+    pid = owner.split(":")[1] if owner.count(":") >= 2 else ""
+    return not pid.isdigit() or process_alive(int(pid))
 
 
 def process_alive(pid: int) -> bool:
@@ -106,7 +113,8 @@ class EmbeddedExecutor:
         self.poll_interval = poll_interval
         self.lease_seconds = lease_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.settings = RunSettings(retry_scale=float(app.config.get("RETRY_DELAY_SCALE", 1.0)))
+        self.settings = RunSettings(retry_scale=float(app.config.get("RETRY_DELAY_SCALE", 1.0)),
+                                    owner=self.owner, lease_seconds=lease_seconds)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._inflight = threading.Semaphore(workers)
@@ -200,6 +208,11 @@ def execute_one(app, run_id: int, settings: RunSettings) -> str:  # noqa: ANN001
         session = get_session()
         try:
             return execute_run(session, run_id, settings)
+        except LeaseLost as lost:
+            # This worker stalled past its lease and another one owns the run now: stand aside.
+            log.warning("%s", lost)
+            session.rollback()
+            return "lease lost"
         except OperationalError:
             # The database went away mid-run: the lease expires and the run resumes later.
             log.exception("run %s interrupted by a database error; it will be resumed", run_id)
@@ -208,4 +221,4 @@ def execute_one(app, run_id: int, settings: RunSettings) -> str:  # noqa: ANN001
         except Exception as exc:  # noqa: BLE001 - a bug must fail the run visibly, not loop forever
             log.exception("run %s crashed the runner", run_id)
             session.rollback()
-            return fail_run(session, run_id, f"internal error: {exc.__class__.__name__}: {exc}")
+            return fail_run(session, run_id, f"internal error: {exc.__class__.__name__}: {exc}", settings)

@@ -12,22 +12,30 @@ output is reused); a step's row (with its attempt count) is committed *before* t
 so a crash leaves evidence; and the action gets an idempotency key stable across attempts
 (``ponte-<run>-<position>``) plus ``attempt > 1``, which tells it to look for its own earlier result
 before writing again.
+
+A run is executed by the worker that claimed it (``runs.lease_owner``). Every write the runner makes
+is fenced: it goes in one transaction with a conditional UPDATE that renews the lease only while
+this worker still owns the run, and a heartbeat renews it during a long connector call. A worker
+whose lease expired (it stalled, the run was reclaimed) stops at its next write with
+:class:`LeaseLost` and changes nothing; the worker that owns the run now carries on.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.engine import hooks
-from app.engine.compiled import compiled_recipe
+from app.engine.compiled import RecipeUnusable, compiled_recipe
 from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
 from app.logs import run_id_var, step_var
@@ -42,12 +50,26 @@ TRIGGER_STEP = "trigger"
 FINAL = frozenset({"succeeded", "filtered", "skipped", "failed"})
 
 
+MAX_ERROR_CHARS = 2000
+
+
 @dataclass
 class RunSettings:
-    """Knobs the app passes in: ``retry_scale`` shrinks retry delays for the demo and tests."""
+    """Knobs the executor passes in.
+
+    ``owner`` is the lease holder's name (None: no lease, e.g. a direct call in a test);
+    ``lease_seconds`` how long each renewal lasts. ``retry_scale`` shrinks retry delays for the
+    demo and tests.
+    """
 
     retry_scale: float = 1.0
     sleep: Callable[[float], None] | None = None
+    owner: str | None = None
+    lease_seconds: float = 300.0
+
+
+class LeaseLost(Exception):
+    """This worker no longer owns the run (its lease expired and another worker took it)."""
 
 
 class MappingFailed(PermanentError):
@@ -89,31 +111,42 @@ def _execute(session: Session, run_id: int, settings: RunSettings) -> str:
     if run is None or run.status in FINAL:
         return run.status if run else "missing"
     recipe = session.get(Recipe, run.recipe_id)
-    spec = compiled_recipe(session, recipe, run.recipe_version)
-    policy = RetryPolicy.from_dict(spec.retry, scale=settings.retry_scale)
     run.started_at = run.started_at or utcnow()
+    if not recipe.enabled:
+        # Turning a recipe off stops its queued and retrying runs too; a replay resumes them.
+        run.error = "recipe disabled before this run could go on; enable it and replay the run"
+        run.error_kind = "disabled"
+        return _finish(session, run, "skipped", settings)
+    try:
+        spec = compiled_recipe(session, recipe, run.recipe_version)
+    except RecipeUnusable as exc:
+        run.error = _clean(f"recipe {recipe.key} v{run.recipe_version} cannot run: {exc}")
+        run.error_kind = "config"
+        return _finish(session, run, "failed", settings)
+    policy = RetryPolicy.from_dict(spec.retry, scale=settings.retry_scale)
     run.max_attempts = policy.max_attempts
-    session.commit()
+    _commit(session, run, settings)
 
     steps = {s.position: s for s in session.scalars(select(Step).where(Step.run_id == run.id))}
+    since = _chain_started_at(session, run)
     try:
-        output = _trigger_step(session, run, recipe, spec, steps, settings)
+        output = _trigger_step(session, run, recipe, spec, steps, settings, since)
         if spec.filters is not None:
             verdict = spec.filters.evaluate(output)
             run.filter_result = verdict.to_dict()
             if not verdict.passed:
-                return _finish(session, run, "filtered")
+                return _finish(session, run, "filtered", settings)
         doc: dict[str, Any] = {**output, "steps": {}}
         for position, step_spec in enumerate(spec.steps, start=1):
             doc["steps"][step_spec.key] = _action_step(
-                session, run, step_spec, position, steps.get(position), doc, settings
+                session, run, step_spec, position, steps.get(position), doc, settings, since
             )
-        return _finish(session, run, "succeeded")
+        return _finish(session, run, "succeeded", settings)
     except StepFailed as failure:
-        return _handle_failure(session, run, recipe, policy, failure)
+        return _handle_failure(session, run, recipe, policy, failure, settings)
 
 
-def _trigger_step(session, run, recipe, spec, steps, settings) -> dict[str, Any]:  # noqa: ANN001
+def _trigger_step(session, run, recipe, spec, steps, settings, since) -> dict[str, Any]:  # noqa: ANN001
     """Position 0: the trigger's output (e.g. the payment enriched with its customer)."""
     existing = steps.get(0)
     if existing is not None and existing.status == "succeeded":
@@ -122,24 +155,25 @@ def _trigger_step(session, run, recipe, spec, steps, settings) -> dict[str, Any]
     event = session.get(Event, run.event_id) if run.event_id else None
     payload = event.payload if event is not None else (run.trigger_output or {})
     connector, trigger = registry.get_trigger(spec.trigger.event)
-    connection = session.get(Connection, recipe.trigger_connection_id)
-    step = _begin_step(session, run, 0, TRIGGER_STEP, spec.trigger.event, existing, payload)
-    ctx = _context(connection, run, step, settings)
+    connection = (session.get(Connection, recipe.trigger_connection_id)
+                  if recipe.trigger_connection_id is not None else None)
+    step = _begin_step(session, run, 0, TRIGGER_STEP, spec.trigger.event, existing, payload, settings)
 
     def produce() -> dict[str, Any]:
+        ctx = _context(connection, step, settings, since)
         return trigger.output(ctx, payload, spec.trigger.options or {})
 
-    output = _call(session, step, produce, connection)
+    output = _call(session, run, step, produce, connection, settings)
     run.trigger_output = output
-    session.commit()
+    _commit(session, run, settings)
     return output
 
 
-def _action_step(session, run, step_spec, position, existing, doc, settings) -> Any:  # noqa: ANN001
+def _action_step(session, run, step_spec, position, existing, doc, settings, since) -> Any:  # noqa: ANN001
     if existing is not None and existing.status == "succeeded":
         return existing.output
     _, action = registry.get_action(step_spec.action)
-    step = _begin_step(session, run, position, step_spec.key, step_spec.action, existing, None)
+    step = _begin_step(session, run, position, step_spec.key, step_spec.action, existing, None, settings)
     try:
         mapped = step_spec.mapping.apply(doc)
         step.input = mapped.value
@@ -149,13 +183,16 @@ def _action_step(session, run, step_spec, position, existing, doc, settings) -> 
         connection = _connection_by_name(session, step_spec.connection)
     except (MappingError, MappingFailed, ConfigError) as exc:
         error = exc if isinstance(exc, ConnectorError) else MappingFailed(str(exc))
-        _end_step(session, step, "failed", error=error.user_message, kind=error.kind)
+        _end_step(session, run, step, "failed", settings, error=_clean(error.user_message), kind=error.kind)
         raise StepFailed(error, step, None) from None
-    ctx = _context(connection, run, step, settings)
-    return _call(session, step, lambda: action.run(ctx, mapped.value), connection)
+
+    def act() -> Any:
+        return action.run(_context(connection, step, settings, since), mapped.value)
+
+    return _call(session, run, step, act, connection, settings)
 
 
-def _begin_step(session, run, position, key, action_key, existing, step_input) -> Step:  # noqa: ANN001
+def _begin_step(session, run, position, key, action_key, existing, step_input, settings) -> Step:  # noqa: ANN001
     """Record the attempt *before* calling out, so a crash leaves the attempt count behind."""
     step_var.set(key)
     step = existing or Step(run_id=run.id, position=position, key=key, action_key=action_key, attempt=0)
@@ -167,11 +204,11 @@ def _begin_step(session, run, position, key, action_key, existing, step_input) -
     step.idempotency_key = idempotency_key(run, position) if existing is None else step.idempotency_key
     step.started_at = utcnow()
     session.add(step)
-    session.commit()
+    _commit(session, run, settings)
     return step
 
 
-def _end_step(session, step, status, *, output=None, error=None, kind=None) -> None:  # noqa: ANN001
+def _end_step(session, run, step, status, settings, *, output=None, error=None, kind=None) -> None:  # noqa: ANN001
     step.status = status
     step.output = output
     step.error = error
@@ -179,51 +216,57 @@ def _end_step(session, step, status, *, output=None, error=None, kind=None) -> N
     step.finished_at = utcnow()
     if step.started_at is not None:
         step.duration_ms = int((step.finished_at - _aware(step.started_at)).total_seconds() * 1000)
-    session.commit()
+    _commit(session, run, settings)
 
 
-def _call(session, step, fn, connection) -> Any:  # noqa: ANN001
-    """Call the connector and record the outcome on the step; typed errors go up as StepFailed."""
+def _call(session, run, step, fn, connection, settings) -> Any:  # noqa: ANN001
+    """Call the connector and record the outcome on the step; typed errors go up as StepFailed.
+
+    Everything is committed first, so no database lock (SQLite's write lock above all) is held
+    while the connector waits on the network; the heartbeat keeps the lease alive meanwhile.
+    """
+    _commit(session, run, settings)
     started = time.monotonic()
     try:
-        output = fn()
+        with _heartbeat(session, run.id, settings):
+            output = fn()
     except ConnectorError as exc:
         status = "skipped" if isinstance(exc, SkipError) else (
             "retrying" if isinstance(exc, TransientError) else "failed")
-        _end_step(session, step, status, error=_clean(exc.user_message), kind=exc.kind)
+        _end_step(session, run, step, status, settings, error=_clean(exc.user_message), kind=exc.kind)
         log.warning("step %s failed (%s): %s", step.key, exc.kind, _clean(exc.internal_message))
         raise StepFailed(exc, step, connection) from None
     except Exception as exc:  # noqa: BLE001 - a connector bug must fail the run, not lose it
         log.exception("step %s raised an unexpected error", step.key)
         message = f"internal error in {step.action_key}: {exc.__class__.__name__}: {exc}"
-        _end_step(session, step, "failed", error=_clean(message), kind="internal")
+        _end_step(session, run, step, "failed", settings, error=_clean(message), kind="internal")
         raise StepFailed(exc, step, connection) from None
-    _end_step(session, step, "succeeded", output=output)
+    _end_step(session, run, step, "succeeded", settings, output=output)
     log.info("step %s succeeded in %.0f ms", step.key, (time.monotonic() - started) * 1000)
     return output
 
 
-def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFailed) -> str:  # noqa: ANN001
+def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFailed, settings) -> str:  # noqa: ANN001
     error = failure.error
     message = failure.step.error or str(error)
     run.error = f"{failure.step.key}: {message}"
     run.error_kind = getattr(error, "kind", "internal")
     if isinstance(error, SkipError):
-        return _finish(session, run, "skipped")
+        return _finish(session, run, "skipped", settings)
     if isinstance(error, TransientError) and not policy.exhausted(run.attempt):
         delay = policy.delay(run.attempt, error.retry_after)
         run.status = "retrying"
         run.next_attempt_at = utcnow() + timedelta(seconds=delay)
         run.lease_owner = None
         run.lease_expires_at = None
-        session.commit()
+        _commit(session, run, settings)
         log.info("run %s will retry in %.0f s (attempt %s of %s)", run.id, delay, run.attempt, run.max_attempts)
         return "retrying"
     if isinstance(error, TransientError):
         run.error = f"gave up after {run.attempt} attempts: {run.error}"
     if isinstance(error, ConfigError) and failure.connection is not None:
         _flag_connection(session, failure.connection, failure.step.error or str(error))
-    status = _finish(session, run, "failed")
+    status = _finish(session, run, "failed", settings)
     hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=run.error)
     return status
 
@@ -236,18 +279,35 @@ def _flag_connection(session: Session, connection: Connection, message: str) -> 
     hooks.fire("connection_rejected", connection_id=connection.id, name=connection.name, error=message)
 
 
-def fail_run(session: Session, run_id: int, message: str) -> str:
-    """Mark a run failed from outside the state machine (the runner itself crashed)."""
+def fail_run(session: Session, run_id: int, message: str, settings: RunSettings | None = None) -> str:
+    """Mark a run failed from outside the state machine (the runner itself crashed).
+
+    Only a run still ``running`` under this worker's lease is touched: one that finished, or that
+    another worker took over, keeps its state. Steps left ``running`` are failed with it (a replay
+    copies them with their idempotency key, so the action checks for an earlier result first).
+    """
+    settings = settings or RunSettings()
     run = session.get(Run, run_id)
+    if run is None or run.status != "running" or (settings.owner is not None and run.lease_owner != settings.owner):
+        return run.status if run is not None else "missing"
+    message = _clean(message).strip().splitlines()[0][:MAX_ERROR_CHARS] if message.strip() else "internal error"
     run.error = message
     run.error_kind = "internal"
-    status = _finish(session, run, "failed")
+    for step in session.scalars(select(Step).where(Step.run_id == run.id, Step.status == "running")):
+        step.status = "failed"
+        step.error = f"interrupted: {message}"
+        step.error_kind = "internal"
+        step.finished_at = utcnow()
+    try:
+        status = _finish(session, run, "failed", settings)
+    except LeaseLost:
+        return "lease lost"
     recipe = session.get(Recipe, run.recipe_id)
     hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=message)
     return status
 
 
-def _finish(session, run, status: str) -> str:  # noqa: ANN001
+def _finish(session, run, status: str, settings: RunSettings) -> str:  # noqa: ANN001
     run.status = status
     if status in ("succeeded", "filtered"):
         run.error = None  # an earlier attempt's error no longer describes the run
@@ -256,19 +316,80 @@ def _finish(session, run, status: str) -> str:  # noqa: ANN001
     run.next_attempt_at = None
     run.lease_owner = None
     run.lease_expires_at = None
-    session.commit()
+    _commit(session, run, settings)
     log.info("run %s %s", run.id, status)
     return status
 
 
-def _context(connection: Connection, run: Run, step: Step, settings: RunSettings) -> Context:
+def _renew(session: Session, run_id: int, settings: RunSettings) -> bool:
+    """Extend the lease while ``settings.owner`` still holds it; False when another worker does."""
+    with session.no_autoflush:  # the check must see the stored row, before this write's changes
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.lease_owner == settings.owner, Run.status == "running")
+            .values(lease_expires_at=utcnow() + timedelta(seconds=settings.lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount == 1
+
+
+def _commit(session: Session, run: Run, settings: RunSettings) -> None:
+    """Commit the runner's pending writes, fenced by the lease (see the module docstring)."""
+    if settings.owner is not None and not _renew(session, run.id, settings):
+        session.rollback()
+        raise LeaseLost(f"run {run.id}: lease of {settings.owner} lost; another worker owns the run")
+    session.commit()
+
+
+@contextmanager
+def _heartbeat(session: Session, run_id: int, settings: RunSettings) -> Iterator[None]:
+    """Renew the lease every third of its length while a connector call is in flight."""
+    if settings.owner is None:
+        yield
+        return
+    done = threading.Event()
+    bind = session.get_bind()
+
+    def beat() -> None:
+        while not done.wait(settings.lease_seconds / 3):
+            try:
+                with Session(bind) as own:
+                    renewed = _renew(own, run_id, settings)
+                    own.commit()
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
+                log.warning("run %s: lease renewal failed; trying again", run_id, exc_info=True)
+                continue
+            if not renewed:
+                log.warning("run %s: lease lost during a call; the result will not be recorded here", run_id)
+                return
+
+    thread = threading.Thread(target=beat, name=f"ponte-lease-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def _chain_started_at(session: Session, run: Run) -> datetime:
+    """When the first run of this replay chain was created: no step's earlier attempt is older."""
+    created, parent = run.created_at, run.replay_of_id
+    while parent is not None:
+        created, parent = session.execute(select(Run.created_at, Run.replay_of_id).where(Run.id == parent)).one()
+    return _aware(created)
+
+
+def _context(connection: Connection | None, step: Step, settings: RunSettings, since: datetime) -> Context:
+    """The connector's view of one call; a trigger that needs no account (a schedule) gets no config."""
     return Context(
-        config=connection.config(),
-        logger=logging.getLogger(f"ponte.connector.{connection.connector_key}"),
+        config=connection.config() if connection is not None else {},
+        logger=logging.getLogger(f"ponte.connector.{connection.connector_key if connection else step.action_key}"),
         idempotency_key=step.idempotency_key,
         attempt=step.attempt,
-        connection_name=connection.name,
+        connection_name=connection.name if connection is not None else "",
         sleep=settings.sleep,
+        first_attempt_at=since,
     )
 
 

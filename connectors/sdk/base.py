@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +29,8 @@ class Context:
     ``config`` holds the connection's settings merged with its decrypted secrets.
     ``idempotency_key`` is stable across retries of one step (run id + step position).
     ``attempt`` starts at 1; above 1 an action must look for its own earlier result first.
+    ``first_attempt_at`` (UTC) is no later than the first attempt with this idempotency key: an
+    action searching for its own earlier result need not look at anything older.
     """
 
     config: Mapping[str, Any]
@@ -36,6 +39,7 @@ class Context:
     attempt: int = 1
     connection_name: str = ""
     sleep: Callable[[float], None] | None = None
+    first_attempt_at: datetime | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.config.get(key, default)
@@ -89,6 +93,10 @@ class Trigger:
     ``prepare(ctx, payload, options)`` turns the stored payload into the trigger output that filters
     and mappings read (e.g. the Asaas payment enriched with its customer); it may call the service.
     ``poll(ctx, options, cursor)`` (polling triggers) returns ``(events, new_cursor)``.
+    ``check_options(options)`` says what the options schema cannot (a cron expression that does not
+    parse) as ``(option name, message)`` pairs; the loader reports them as ``file:line``.
+    ``clock`` marks a polling trigger that reads only the clock (no call out): the scheduler asks it
+    every few seconds instead of every ``SCHEDULER_POLL_SECONDS``, so a minute-level schedule is on time.
     """
 
     key: str
@@ -103,6 +111,8 @@ class Trigger:
     prepare: Callable[[Context, JSON, Mapping[str, Any]], JSON] | None = None
     poll: Callable[[Context, Mapping[str, Any], Any], tuple[list[InboundEvent], Any]] | None = None
     title_pt: str = ""
+    check_options: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
+    clock: bool = False
 
     def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
         if self.matches is not None:
@@ -140,7 +150,11 @@ class Lookup:
 
 @dataclass(frozen=True)
 class Connector:
-    """A service Ponte talks to: its auth schema, triggers, actions and lookups."""
+    """A service Ponte talks to: its auth schema, triggers, actions and lookups.
+
+    ``needs_connection=False`` (the built-in schedule) means there is no account to connect: a recipe
+    names no ``trigger.connection`` for its triggers, and its context carries an empty config.
+    """
 
     key: str
     title: str
@@ -151,6 +165,7 @@ class Connector:
     actions: tuple[Action, ...] = ()
     lookups: tuple[Lookup, ...] = ()
     webhook: WebhookSpec | None = None
+    needs_connection: bool = True
 
     def secret_fields(self) -> list[str]:
         """Names of auth fields marked ``writeOnly``: encrypted at rest, never shown again."""
@@ -179,6 +194,7 @@ def describe(connector: Connector) -> JSON:
         "description": connector.description,
         "auth_schema": connector.auth_schema,
         "webhook": connector.webhook is not None,
+        "needs_connection": connector.needs_connection,
         "triggers": many(
             connector.triggers,
             ("key", "title", "title_pt", "description", "kind", "options_schema", "output_schema", "sample"),

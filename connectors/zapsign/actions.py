@@ -24,7 +24,7 @@ from .triggers import WEBHOOK_EXAMPLES
 
 SCHEMAS: JSON = load_json(__file__, "action_schemas.json")
 LIST_CACHE_SECONDS = 60
-MAX_LIST_PAGES = 5  # 100 most recent documents of the signer (or of the account) since yesterday
+MAX_LIST_PAGES = 5  # most recent documents of the signer (or of the account) since the first attempt
 MAX_DETAIL_FETCHES = 10  # list items without external_id we open to compare
 
 
@@ -114,11 +114,14 @@ def find_by_external_id(
 ) -> JSON | None:
     """The document detail of a recent document whose ``external_id`` matches, or None.
 
-    Scans at most ``MAX_LIST_PAGES`` pages of documents created since yesterday (UTC), newest first,
-    narrowed to the signer's email when known. List items that omit ``external_id`` are opened (at
-    most ``MAX_DETAIL_FETCHES``) to compare.
+    Scans at most ``MAX_LIST_PAGES`` pages of documents created since the day before the step's
+    first attempt (``ctx.first_attempt_at``; a day of margin for ZapSign's local-time dates; today
+    when unknown), newest first, narrowed to the signer's email when known. A run retried for days,
+    or replayed a week later, still finds its document. List items that omit ``external_id`` are
+    opened (at most ``MAX_DETAIL_FETCHES``) to compare.
     """
-    since = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    first = ctx.first_attempt_at or datetime.now(UTC)
+    since = (first.date() - timedelta(days=1)).isoformat()
     params: JSON = {"created_from": since, "sort_order": "desc"}
     if signer_email:
         params["signer_email"] = signer_email

@@ -72,3 +72,47 @@ def test_a_retrying_run_waits_for_its_time(app: Flask) -> None:
         session.commit()
         assert claim_runs(session, "host:1:a", 10, 300) == []
         assert session.scalar(select(Run.status).where(Run.id == run_id)) == "retrying"
+
+
+def test_dead_lease_recovery_matches_this_host_literally(app: Flask, monkeypatch) -> None:  # noqa: ANN001
+    from app.engine import executor
+
+    monkeypatch.setattr(executor.socket, "gethostname", lambda: "web_1")
+    monkeypatch.setattr(executor, "process_alive", lambda pid: False)
+    expires = utcnow() + timedelta(minutes=5)
+    other_host = _run(app, status="running", lease_owner="webX1:4242:a", lease_expires_at=expires)
+    this_host = _run(app, status="running", lease_owner="web_1:4242:b", lease_expires_at=expires)
+    with app.app_context():
+        session = get_session()
+        assert executor.release_dead_leases(session) == 1  # "_" is not a LIKE wildcard here
+        assert claim_runs(session, "web_1:1:c", 10, 300) == [this_host]
+        assert session.get(Run, other_host).lease_owner == "webX1:4242:a"
+
+
+def test_an_event_that_cannot_be_dispatched_does_not_hold_back_the_others(app: Flask, monkeypatch) -> None:  # noqa: ANN001
+    from app.engine import dispatch
+    from app.models import Event
+
+    with app.app_context():
+        session = get_session()
+        connection = Connection(connector_key="asaas", name="c-dispatch", settings={})
+        session.add(connection)
+        session.flush()
+        events = [Event(connection_id=connection.id, dedupe_key=f"evt_{n}", event_type="PAYMENT_CREATED",
+                        payload={"n": n}) for n in range(3)]
+        session.add_all(events)
+        session.commit()
+        ids = [e.id for e in events]
+    real = dispatch.dispatch_event
+
+    def flaky(session, event):  # noqa: ANN001, ANN202
+        if event.id == ids[0]:
+            raise RuntimeError("poison")
+        return real(session, event)
+
+    monkeypatch.setattr(dispatch, "dispatch_event", flaky)
+    with app.app_context():
+        session = get_session()
+        assert dispatch.dispatch_pending(session) == 3
+        pending = session.scalars(select(Event.id).where(Event.dispatched_at.is_(None))).all()
+        assert pending == [ids[0]]  # kept for the next tick, the others went through

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
@@ -104,6 +105,18 @@ def test_a_retry_finds_the_existing_document_and_creates_nothing(ctx: Context) -
     assert out["reused"] is True and out["token"] == CREATED["token"]
     assert create.call_count == 0
     assert "created_from=" in responses.calls[0].request.url
+
+
+@responses.activate
+def test_a_retry_days_later_searches_from_the_day_before_the_first_attempt(ctx: Context) -> None:
+    first = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+    responses.get(f"{BASE}/docs/", json={"count": 1, "next": None, "previous": None, "results": [
+        {"token": CREATED["token"], "external_id": "ponte-41-1", "status": "pending"}]})
+    responses.get(f"{BASE}/docs/{CREATED['token']}/", json=CREATED | {"external_id": "ponte-41-1"})
+    out = create_document_from_template(replace(ctx, attempt=4, first_attempt_at=first),
+                                        {"template_id": TEMPLATE, "signer_name": "Maria"})
+    assert out["reused"] is True
+    assert "created_from=2026-11-01" in responses.calls[0].request.url
 
 
 @responses.activate
