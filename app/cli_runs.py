@@ -18,7 +18,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import aliased
 
 from app.db import get_session
-from app.engine.replay import ReplayError, replay_run, replay_runs
+from app.engine.replay import RESUMABLE, ReplayError, replay_run, replay_runs
 from app.models import RUN_STATUSES, Connection, Recipe, Run, Step, utcnow
 from app.retention import DEFAULT_BATCH, prune
 from app.vault import REDACTOR, VaultError
@@ -143,7 +143,7 @@ def show(run_id: int, as_json: bool) -> None:
 def _mode(requested: str | None, status: str) -> str:
     if requested:
         return MODES[requested]
-    return "failed_step" if status == "failed" else "trigger"
+    return "failed_step" if status in RESUMABLE else "trigger"
 
 
 @runs_cli.command("replay")

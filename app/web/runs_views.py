@@ -137,7 +137,7 @@ def run_replay(run_id: int) -> ResponseReturnValue:
     session = get_session()
     mode = request.form.get("mode", "failed_step")
     try:
-        new_run = replay_run(session, run_id, mode=mode)
+        new_run = replay_run(session, run_id, mode=mode, force=request.form.get("force") == "1")
     except ReplayError as exc:
         session.rollback()
         flash(str(exc), "error")

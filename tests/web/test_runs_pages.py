@@ -78,3 +78,17 @@ def test_dashboard_counts_and_failing_recipes(operator_client: FlaskClient, seed
     page = operator_client.get("/").get_data(as_text=True)
     assert "Cobrança → contrato" in page
     assert "1 falha em 24 h" in page
+
+
+def test_a_run_whose_action_succeeded_offers_only_a_confirmed_forced_replay(
+        operator_client: FlaskClient, seeded: dict[str, int], app: Flask) -> None:
+    page = operator_client.get(f"/runs/{seeded['succeeded']}").get_data(as_text=True)
+    assert 'name="force" value="1"' in page and "data-confirm=" in page and "contract" in page
+    refused = operator_client.post(f"/runs/{seeded['succeeded']}/replay", data={"mode": "trigger"},
+                                   follow_redirects=True)
+    assert "force" in refused.get_data(as_text=True)
+    forced = operator_client.post(f"/runs/{seeded['succeeded']}/replay", data={"mode": "trigger", "force": "1"})
+    assert forced.status_code == 302
+    with app.app_context():
+        replay = get_session().scalar(select(Run).where(Run.replay_of_id == seeded["succeeded"]))
+        assert replay is not None and replay.status == "queued"

@@ -3,6 +3,12 @@
   "use strict";
   var lastField = null;
 
+  // Forms that repeat effects (a forced replay) ask first: data-confirm holds the question.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+
   document.addEventListener("focusin", function (event) {
     if (event.target.classList && event.target.classList.contains("mappable")) {
       lastField = event.target;
