@@ -264,19 +264,18 @@ def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFail
         return "retrying"
     if isinstance(error, TransientError):
         run.error = f"gave up after {run.attempt} attempts: {run.error}"
-    if isinstance(error, ConfigError) and failure.connection is not None:
-        _flag_connection(session, failure.connection, failure.step.error or str(error))
+    rejected = failure.connection if isinstance(error, ConfigError) else None
+    if rejected is not None:
+        # Credentials or plan rejected: flag the connection for the UI, in the same fenced commit as
+        # the failed run (a worker that lost the run flags nothing), then tell people.
+        rejected.status = "error"
+        rejected.status_message = failure.step.error or str(error)
     status = _finish(session, run, "failed", settings)
+    if rejected is not None:
+        hooks.fire("connection_rejected", connection_id=rejected.id, name=rejected.name,
+                   error=rejected.status_message)
     hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=run.error)
     return status
-
-
-def _flag_connection(session: Session, connection: Connection, message: str) -> None:
-    """Credentials or plan rejected: mark the connection so the UI shows it, and tell people."""
-    connection.status = "error"
-    connection.status_message = message
-    session.commit()
-    hooks.fire("connection_rejected", connection_id=connection.id, name=connection.name, error=message)
 
 
 def fail_run(session: Session, run_id: int, message: str, settings: RunSettings | None = None) -> str:
