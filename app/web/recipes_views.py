@@ -36,6 +36,12 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "description": _l("When everyone has signed a ZapSign document, find or create the customer in "
                           "Asaas and create the charge with the value and due date filled in the document."),
     },
+    "asaas_collection_rule": {
+        "title": _l("Collection rule: due-date reminders by e-mail"),
+        "description": _l("E-mail each customer with an open Asaas payment on the days you choose before, on "
+                          "and after the due date (D-5, D0, D+1 and D+7 to start with), in Portuguese or "
+                          "English, and see who would get what today before switching it on."),
+    },
     "blank": {
         "title": _l("Blank automation"),
         "description": _l("Choose any trigger and action yourself."),

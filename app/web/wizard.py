@@ -1,8 +1,11 @@
 """The automation wizard, one screen per step like Pluga: trigger (blank only), accounts, filters,
-ZapSign template, field mapping with a live preview, finish.
+ZapSign template, field mapping with a live preview, finish. A collection rule (régua de cobrança)
+takes its own screens instead: accounts, reminder steps, who gets what today, finish
+(``wizard_collection``).
 
 Every POST writes the screen's values into the server-side draft first, so nothing typed is lost on
-"back", on "+ condition" or on a reload; "next" then moves on. Finishing calls ``save_recipe``
+"back", on "+ condition" or on a reload; "next" then moves on, unless the screen found problems
+(its apply function returns them), which are shown on the same screen. Finishing calls ``save_recipe``
 (source "wizard"): the recipe is stored, enabled, and runs on the next matching webhook.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -23,15 +27,19 @@ from app.db import get_session
 from app.engine.filter_ops import OPERATORS
 from app.models import Recipe
 from app.web import bp, drafts
+from app.web import wizard_collection as collection
 from app.web import wizard_data as data
 from app.web.engine import preview, save_recipe, set_enabled
 
 STEPS = ("trigger", "connect", "filters", "template", "map", "finish")
 STEP_TITLES = {"trigger": _l("Trigger and action"), "connect": _l("Accounts"), "filters": _l("Filters"),
-               "template": _l("ZapSign template"), "map": _l("Fields"), "finish": _l("Finish")}
+               "template": _l("ZapSign template"), "map": _l("Fields"), "finish": _l("Finish"),
+               **collection.STEP_TITLES}
 
 
 def steps_for(draft: dict[str, Any]) -> list[str]:
+    if collection.applies(draft):
+        return list(collection.STEPS)
     document = draft["document"]
     has_template = any(s.get("action") == data.TEMPLATE_ACTION for s in document.get("steps") or [])
     return [s for s in STEPS if (s != "trigger" or draft["template"] == "blank")
@@ -58,15 +66,15 @@ def wizard_step(draft_id: str, step: str) -> ResponseReturnValue:
         return redirect(url_for("web.wizard_step", draft_id=draft_id, step=steps[0]))
     errors: list[str] = []
     if request.method == "POST":
-        APPLY[step](draft, request.form)
+        errors = APPLY[step](draft, request.form) or []
         drafts.save_draft(draft)
         steps = steps_for(draft)
         go = request.form.get("go", "")
-        if step == "finish" and go == "save":
+        if step == "finish" and go == "save" and not errors:
             saved, errors = _finish(draft)
             if saved is not None:
                 return redirect(url_for("web.recipe_detail", recipe_id=saved.id))
-        elif go in ("next", "back") and step in steps:
+        elif go in ("next", "back") and step in steps and not errors:
             index = steps.index(step) + (1 if go == "next" else -1)
             if 0 <= index < len(steps):
                 return redirect(url_for("web.wizard_step", draft_id=draft_id, step=steps[index]))
@@ -319,7 +327,9 @@ def _finish(draft: dict[str, Any]) -> tuple[Recipe | None, list[str]]:
     return result.recipe, []
 
 
-APPLY = {"trigger": _apply_trigger, "connect": _apply_connect, "filters": _apply_filters,
-         "template": _apply_template, "map": _apply_map, "finish": _apply_finish}
-CONTEXT = {"trigger": _trigger_context, "connect": _connect_context, "filters": _filters_context,
-           "template": _template_context, "map": _map_context, "finish": _finish_context}
+APPLY: dict[str, Callable[[dict[str, Any], Any], list[str] | None]] = {
+    "trigger": _apply_trigger, "connect": _apply_connect, "filters": _apply_filters,
+    "template": _apply_template, "map": _apply_map, "finish": _apply_finish, **collection.APPLY}
+CONTEXT: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "trigger": _trigger_context, "connect": _connect_context, "filters": _filters_context,
+    "template": _template_context, "map": _map_context, "finish": _finish_context, **collection.CONTEXT}

@@ -1,0 +1,157 @@
+"""The collection rule as a recipe definition: its reminder days and the e-mail each day sends.
+
+The wizard edits a rule through these functions, so what it saves is what a YAML author would write
+(``recipes/asaas_collection_rule.yaml`` with its mapping inlined). With one template for every day,
+the e-mail step's ``input`` is exactly that template's mapping (``collection_reminder_email`` or
+``collection_reminder_email_en``). With a template per day, the subject and the HTML are looked up
+on ``$.reminder.offset``, the day of the step (the variables are the same in every template)::
+
+    subject: {path: "$.reminder.offset", format: [{map: {"-5": "Lembrete: …", "7": "Overdue payment: …"}}]}
+    html_template: {path: "$.reminder.offset", format: [
+      {map: {"-5": collection_reminder_email, "7": collection_reminder_email_en}},
+      {map: {collection_reminder_email: "<!doctype html>…", collection_reminder_email_en: "…"}}]}
+
+Reading a definition back (:func:`templates_by_day`) rebuilds it and compares: an e-mail edited by
+hand is reported as custom (None) and left alone, never silently replaced.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
+
+from app.collection.emails import LOCALES, mapping_key, mapping_yaml
+from app.collection.preview import TRIGGER_KEY
+from connectors import registry
+
+EMAIL_ACTION = "email.send_email"
+ASAAS = "asaas"
+EMAIL = "email"
+OFFSET_PATH = "$.reminder.offset"
+
+#: The reminder e-mails a step can send, by mapping key; the first is the default.
+TEMPLATES: dict[str, str] = {mapping_key("reminder", locale): locale for locale in LOCALES}
+DEFAULT_TEMPLATE = next(iter(TEMPLATES))
+
+
+@dataclass(frozen=True)
+class DayLimits:
+    """What the trigger's ``offsets`` option accepts (read from its options schema)."""
+
+    minimum: int
+    maximum: int
+    max_items: int
+    default: tuple[int, ...]
+
+
+def day_limits() -> DayLimits:
+    _, trigger = registry.get_trigger(TRIGGER_KEY)
+    schema = trigger.options_schema["properties"]["offsets"]
+    items = schema.get("items", {})
+    return DayLimits(int(items.get("minimum", -365)), int(items.get("maximum", 365)),
+                     int(schema.get("maxItems", 12)), tuple(schema.get("default", (0,))))
+
+
+def phase(day: int) -> str:
+    """``before``, ``due`` or ``after``: the trigger's ``reminder.phase`` for a step on ``day``."""
+    return "before" if day < 0 else "due" if day == 0 else "after"
+
+
+def day_code(day: int) -> str:
+    """``-5`` → ``D-5``, ``0`` → ``D0``, ``7`` → ``D+7``."""
+    return "D0" if day == 0 else f"D{day:+d}"
+
+
+@cache
+def _template_fields(key: str) -> dict[str, Any]:
+    return yaml.safe_load(mapping_yaml("reminder", TEMPLATES[key]))["fields"]
+
+
+def template_fields(key: str) -> dict[str, Any]:
+    """The ``fields`` of a reminder template's mapping (a copy: callers may change it)."""
+    return copy.deepcopy(_template_fields(key))
+
+
+def subject(key: str, day: int) -> str:
+    """The subject the template sends on ``day`` (its subject table is keyed by phase)."""
+    table = _template_fields(key)["subject"]["format"][0]["map"]
+    return str(table[phase(day)])
+
+
+def is_collection_rule(document: Mapping[str, Any]) -> bool:
+    """A recipe on the reminder trigger that sends an e-mail: the wizard's collection-rule screens apply."""
+    trigger = document.get("trigger") or {}
+    return trigger.get("event") == TRIGGER_KEY and email_step(document) is not None
+
+
+def email_step(document: Mapping[str, Any]) -> dict[str, Any] | None:
+    return next((s for s in document.get("steps") or [] if s.get("action") == EMAIL_ACTION), None)
+
+
+def days_of(document: Mapping[str, Any]) -> list[int]:
+    """The rule's days, in order (the trigger's default when the recipe sets none)."""
+    options = (document.get("trigger") or {}).get("options") or {}
+    return sorted(int(d) for d in options.get("offsets") or day_limits().default)
+
+
+def email_input(templates: Mapping[int, str]) -> dict[str, Any]:
+    """The e-mail step's ``input`` sending ``templates[day]`` on each day."""
+    used = set(templates.values())
+    if len(used) == 1:
+        return template_fields(used.pop())
+    main = Counter(templates.values()).most_common(1)[0][0]
+    fields = template_fields(main)
+    days = sorted(templates)
+    for key in TEMPLATES:
+        if key in used:
+            fields["variables"] = {**_template_fields(key)["variables"], **fields["variables"]}
+    fields["subject"] = {"path": OFFSET_PATH, "format": [
+        {"map": {str(day): subject(templates[day], day) for day in days}}]}
+    fields["html_template"] = {"path": OFFSET_PATH, "format": [
+        {"map": {str(day): templates[day] for day in days}},
+        {"map": {key: _template_fields(key)["html_template"]["const"] for key in TEMPLATES if key in used}}]}
+    return fields
+
+
+def templates_by_day(fields: Any, days: list[int]) -> dict[int, str] | None:
+    """Which template each day sends, read from an e-mail step's ``input``; None when edited by hand."""
+    if not isinstance(fields, Mapping) or not days:
+        return None
+    for key in TEMPLATES:
+        if fields == _template_fields(key):
+            return {day: key for day in days}
+    try:
+        table = fields["html_template"]["format"][0]["map"]
+        chosen = {day: table[str(day)] for day in days}
+    except (KeyError, IndexError, TypeError):
+        return None
+    if not set(chosen.values()) <= set(TEMPLATES) or email_input(chosen) != fields:
+        return None
+    return chosen
+
+
+def set_connections(document: dict[str, Any], *, asaas: str | None = None, email: str | None = None) -> None:
+    """The Asaas connection polls and checks the payment; the e-mail connection sends."""
+    if asaas is not None:
+        document.setdefault("trigger", {})["connection"] = asaas
+    for step in document.get("steps") or []:
+        connector = str(step.get("action", "")).partition(".")[0]
+        if connector == ASAAS and asaas is not None:
+            step["connection"] = asaas
+        elif connector == EMAIL and email is not None:
+            step["connection"] = email
+
+
+def set_steps(document: dict[str, Any], days: list[int], templates: Mapping[int, str] | None) -> None:
+    """Write the rule's days into the trigger and, unless the e-mail is custom (None), its templates."""
+    trigger = document.setdefault("trigger", {})
+    trigger["options"] = {**(trigger.get("options") or {}), "offsets": sorted(days)}
+    step = email_step(document)
+    if step is not None and templates is not None:
+        step["input"] = email_input(templates)
