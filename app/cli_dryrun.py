@@ -83,16 +83,23 @@ def trial_from_file(spec: RecipeSpec, path: Path) -> Trial:
 
 
 def trials_from_last(session: Session, spec: RecipeSpec, recipe: Recipe | None, count: int) -> list[Trial]:
-    """The last ``count`` stored events of the trigger connection that fire the trigger (newest first)."""
-    connection = session.scalar(select(Connection).where(Connection.name == spec.trigger.connection))
-    if connection is None:
-        raise LookupError(f"no connection named {spec.trigger.connection!r}; it has no stored events")
+    """The last ``count`` stored events of the trigger connection (of the recipe, for a trigger that needs
+    no connection) that fire the trigger (newest first)."""
+    if spec.trigger.connection is None:
+        if recipe is None:
+            raise LookupError(f"recipe {spec.key!r} is not applied yet; it has no stored events")
+        source = Event.recipe_id == recipe.id
+    else:
+        connection = session.scalar(select(Connection).where(Connection.name == spec.trigger.connection))
+        if connection is None:
+            raise LookupError(f"no connection named {spec.trigger.connection!r}; it has no stored events")
+        source = Event.connection_id == connection.id
     _, trigger = registry.get_trigger(spec.trigger.event)
     options = spec.trigger.options or {}
     found: list[Event] = []
     before: int | None = None
     while len(found) < count:
-        query = select(Event).where(Event.connection_id == connection.id).order_by(Event.id.desc()).limit(SCAN_BATCH)
+        query = select(Event).where(source).order_by(Event.id.desc()).limit(SCAN_BATCH)
         batch = list(session.scalars(query.where(Event.id < before) if before else query))
         if not batch:
             break

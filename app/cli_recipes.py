@@ -248,8 +248,8 @@ def test(key: str, event_file: Path | None, last: int | None, stored: bool, as_j
     except (ValueError, LookupError) as exc:
         raise click.ClickException(str(exc)) from None
     if not trials:
-        raise click.ClickException(f"no stored event of connection {spec.trigger.connection!r} fires "
-                                   f"{spec.trigger.event}")
+        origin = f"connection {spec.trigger.connection!r}" if spec.trigger.connection else f"recipe {key!r}"
+        raise click.ClickException(f"no stored event of {origin} fires {spec.trigger.event}")
     results = [trial.result(spec) for trial in trials]
     if as_json:
         click.echo(json.dumps({"recipe": key, "source": source, "results": results},

@@ -44,15 +44,28 @@ def worker_run(workers: int | None, once: bool) -> None:
 
 
 @connectors_cli.command("describe")
-@click.option("--json", "as_json", is_flag=True, help="Print the whole catalogue as JSON.")
-def connectors_describe(as_json: bool) -> None:
-    """Every connector with its triggers, actions and lookups."""
-    catalogue = registry.catalogue()
+@click.argument("key", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue (or KEY's entry) as JSON.")
+def connectors_describe(key: str | None, as_json: bool) -> None:
+    """Every connector (or only KEY) with its triggers, actions and lookups."""
+    if key is not None:
+        try:
+            registry.get_connector(key)
+        except registry.UnknownConnector as exc:
+            raise click.ClickException(str(exc)) from None
+    catalogue = [c for c in registry.catalogue() if key in (None, c["key"])]
     if as_json:
-        click.echo(json.dumps(catalogue, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(catalogue[0] if key else catalogue, indent=2, ensure_ascii=False))
         return
     for connector in catalogue:
-        click.echo(f"{connector['key']}: {connector['title']}")
+        account = "" if connector["needs_connection"] else " (built in: no connection)"
+        click.echo(f"{connector['key']}: {connector['title']}{account}")
         for kind in ("triggers", "actions", "lookups"):
             for item in connector[kind]:
                 click.echo(f"  {kind[:-1]:8} {connector['key']}.{item['key']}: {item['title']}")
+        if key:
+            click.echo(f"  {connector['description']}")
+            for trigger in connector["triggers"]:
+                click.echo(f"\n  {connector['key']}.{trigger['key']} ({trigger['kind']}): {trigger['description']}")
+                for name, prop in trigger["options_schema"].get("properties", {}).items():
+                    click.echo(f"    options.{name}: {prop.get('description', '')}")

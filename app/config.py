@@ -39,6 +39,7 @@ class Config:
     EMBEDDED_WORKER = True
     EMBEDDED_SCHEDULER = True  # the scheduler runs in the server too (one process fires, by lease)
     SCHEDULER_POLL_SECONDS = 300  # how often polling triggers (the collection rule) ask Asaas
+    SCHEDULER_CLOCK_SECONDS = 15  # how often schedule.cron recipes are checked (keep well under a minute)
     SCHEDULER_LEASE_SECONDS = 60
     WEBHOOK_MAX_BYTES = 256 * 1024
     RETENTION_DAYS = 30
@@ -143,6 +144,7 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "EMBEDDED_WORKER": _bool,
     "EMBEDDED_SCHEDULER": _bool,
     "SCHEDULER_POLL_SECONDS": _int,
+    "SCHEDULER_CLOCK_SECONDS": _int,
     "SCHEDULER_LEASE_SECONDS": _int,
     "WEBHOOK_MAX_BYTES": _int,
     "RETENTION_DAYS": _int,

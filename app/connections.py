@@ -115,6 +115,9 @@ def create_connection(
 ) -> Connection:
     """Validate and add a connection (the caller commits). Raises ConnectionInputError with all errors."""
     connector = get_connector(connector_key)
+    if not getattr(connector, "needs_connection", True):
+        raise ConnectionInputError(f"{connector.title} is built in and needs no connection: use its triggers in a "
+                                   "recipe without trigger.connection")
     name = name.strip()
     if not name:
         raise ConnectionInputError("a connection needs a name")

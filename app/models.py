@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -203,13 +204,21 @@ class RecipeVersion(Base):
 
 
 class Event(Base):
-    """A durable inbound event; the same (connection, dedupe_key) is stored once."""
+    """A durable inbound event; the same (connection, dedupe_key) is stored once.
+
+    An event polled by a trigger that needs no connection (the schedule) has no connection; the same
+    (recipe, dedupe_key) is stored once (a partial unique index: NULLs never collide in the other).
+    """
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("connection_id", "dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("connection_id", "dedupe_key"),
+        Index("uq_events_recipe_id_dedupe_key_no_connection", "recipe_id", "dedupe_key", unique=True,
+              sqlite_where=text("connection_id IS NULL"), postgresql_where=text("connection_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id"))
     dedupe_key: Mapped[str] = mapped_column(String(255))
     event_type: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -296,10 +305,14 @@ class Step(Base):
 
 
 class TriggerState(Base):
-    """A polling trigger's cursor, per connection, trigger and scope."""
+    """A polling trigger's cursor, per connection (or none, for the schedule), trigger and scope."""
 
     __tablename__ = "trigger_states"
-    __table_args__ = (UniqueConstraint("connection_id", "trigger_key", "scope"),)
+    __table_args__ = (
+        UniqueConstraint("connection_id", "trigger_key", "scope"),
+        Index("uq_trigger_states_trigger_key_scope_no_connection", "trigger_key", "scope", unique=True,
+              sqlite_where=text("connection_id IS NULL"), postgresql_where=text("connection_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id", ondelete="CASCADE"))

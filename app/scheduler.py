@@ -80,14 +80,21 @@ def holder(session: Session, name: str = LOCK_NAME) -> SchedulerLock | None:
     return session.scalar(select(SchedulerLock).where(SchedulerLock.name == name))
 
 
-def poll_triggers(app: Flask, session: Session) -> None:
-    """Store what every enabled polling recipe's trigger has new, then wake the in-process executor."""
+def poll_triggers(app: Flask, session: Session, *, clock: bool = False) -> None:
+    """Store what every enabled polling recipe's trigger has new (``clock``: the clock triggers instead of
+    the others), then wake the in-process executor."""
     from app.engine.polling import poll_all
 
-    results = poll_all(session)
+    results = poll_all(session, clock=clock)
     executor = app.extensions.get("ponte_executor")
     if executor is not None and any(r.stored for r in results):
         executor.notify()
+
+
+def fire_schedules(app: Flask, session: Session) -> None:
+    """Poll the clock triggers (``schedule.cron``): they call nothing out, so every few seconds is cheap
+    and a minute-level schedule fires within ``SCHEDULER_CLOCK_SECONDS`` of its time."""
+    poll_triggers(app, session, clock=True)
 
 
 def flush_alerts(app: Flask, session: Session) -> None:
@@ -112,6 +119,7 @@ def default_jobs(app: Flask) -> dict[str, tuple[Job, float]]:
     """Job name → (function, interval in seconds)."""
     jobs: dict[str, tuple[Job, float]] = {
         "poll_triggers": (poll_triggers, float(app.config.get("SCHEDULER_POLL_SECONDS", 300))),
+        "fire_schedules": (fire_schedules, float(app.config.get("SCHEDULER_CLOCK_SECONDS", 15))),
         "flush_alerts": (flush_alerts, 60.0),
     }
     if int(app.config.get("RETENTION_DAYS") or 0) > 0 and _retention_available():

@@ -10,10 +10,11 @@ from typing import Any
 
 from connectors.asaas import CONNECTOR as ASAAS
 from connectors.mail import CONNECTOR as EMAIL
+from connectors.schedule import CONNECTOR as SCHEDULE
 from connectors.sdk import Action, Connector, Trigger, describe
 from connectors.zapsign import CONNECTOR as ZAPSIGN
 
-CONNECTORS: tuple[Connector, ...] = (ASAAS, ZAPSIGN, EMAIL)
+CONNECTORS: tuple[Connector, ...] = (ASAAS, ZAPSIGN, EMAIL, SCHEDULE)
 
 _BY_KEY = {c.key: c for c in CONNECTORS}
 

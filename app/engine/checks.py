@@ -133,14 +133,30 @@ def check_recipe(doc: Any, report: Report, env: Env, *, source: str, stem: str |
 
 
 def _trigger(raw: dict[str, Any], report: Report, env: Env) -> TriggerSpec | None:
-    _connection(raw["connection"], ("trigger", "connection"), env, report)
-    trigger = _lookup(env.registry.get_trigger, raw["event"], ("trigger", "event"), report)
+    try:
+        connector, trigger = env.registry.get_trigger(raw["event"])
+    except LookupError as exc:
+        report.add(("trigger", "event"), str(exc))
+        connector = trigger = None
+    connection = raw.get("connection")
+    if connection is not None and connector is not None and not getattr(connector, "needs_connection", True):
+        report.add(("trigger", "connection"), f"{raw['event']} needs no connection: remove trigger.connection")
+    elif connection is not None:
+        _connection(connection, ("trigger", "connection"), env, report)
+    elif connector is not None and getattr(connector, "needs_connection", True):
+        report.add(("trigger",), f"trigger.connection is missing: name the {connector.key} connection "
+                                 f"{raw['event']} comes from")
     options = raw.get("options") or {}
     schema = getattr(trigger, "options_schema", None)
-    if trigger is not None and schema:
-        for path, message in schema_errors(options, schema):
-            report.add(("trigger", "options", *path), f"trigger options: {message}")
-    return TriggerSpec(raw["connection"], raw["event"], options) if trigger is not None else None
+    option_errors = schema_errors(options, schema) if trigger is not None and schema else []
+    for path, message in option_errors:
+        report.add(("trigger", "options", *path), f"trigger options: {message}")
+    check = getattr(trigger, "check_options", None)
+    if check is not None and not option_errors:
+        for name, message in check(options):
+            report.add(("trigger", "options", *([name] if name else [])),
+                       f"trigger options: {name + ': ' if name else ''}{message}")
+    return TriggerSpec(connection, raw["event"], options) if trigger is not None else None
 
 
 def _step(raw: dict[str, Any], at: Path, seen: list[str], report: Report, env: Env,

@@ -8,6 +8,10 @@ prefixed with it, so two recipes polling one connection each get their own copy.
 ``trigger_states`` (scope = the recipe's key); a recipe without one gets the trigger's baseline
 (``cursor=None``: no history replayed), and a disabled recipe loses its cursor, so enabling it again
 replays nothing either. A poll only stores rows; the executor runs them.
+
+A trigger whose connector needs no connection (the schedule) polls with an empty config; its events
+and cursor have no connection and are unique per recipe instead (partial unique indexes). Clock
+triggers (``Trigger.clock``) are polled by their own, more frequent scheduler job.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.engine import hooks
@@ -40,15 +44,15 @@ class PollResult:
     error: str | None = None
 
 
-def polling_recipes(session: Session) -> list[tuple[Recipe, Trigger]]:
-    """Enabled recipes whose trigger is a polling trigger, with that trigger."""
+def polling_recipes(session: Session, clock: bool | None = None) -> list[tuple[Recipe, Trigger]]:
+    """Enabled recipes whose trigger is a polling trigger, with that trigger (only clock ones, or none)."""
     found = []
     for recipe in session.scalars(select(Recipe).where(Recipe.enabled.is_(True)).order_by(Recipe.id)):
         try:
             _, trigger = registry.get_trigger(recipe.trigger_key)
         except LookupError:
             continue
-        if trigger.kind == "polling" and trigger.poll is not None:
+        if trigger.kind == "polling" and trigger.poll is not None and clock in (None, trigger.clock):
             found.append((recipe, trigger))
     return found
 
@@ -61,11 +65,12 @@ def forget_disabled(session: Session) -> None:
     session.commit()
 
 
-def poll_all(session: Session) -> list[PollResult]:
-    """Poll every enabled polling recipe once; one recipe's failure does not stop the others."""
+def poll_all(session: Session, clock: bool | None = None) -> list[PollResult]:
+    """Poll every enabled polling recipe once (``clock``: only clock triggers, or none of them); one
+    recipe's failure does not stop the others."""
     forget_disabled(session)
     results = []
-    for recipe, trigger in polling_recipes(session):
+    for recipe, trigger in polling_recipes(session, clock):
         try:
             results.append(poll_recipe(session, recipe, trigger))
         except Exception as exc:  # noqa: BLE001 - a bug in one trigger must not starve the rest
@@ -76,36 +81,40 @@ def poll_all(session: Session) -> list[PollResult]:
 
 
 def trigger_state(session: Session, recipe: Recipe) -> TriggerState | None:
-    return session.scalar(select(TriggerState).where(
-        TriggerState.connection_id == recipe.trigger_connection_id,
-        TriggerState.trigger_key == recipe.trigger_key,
-        TriggerState.scope == recipe.key,
-    ))
+    return session.scalar(select(TriggerState).where(*_state_key(recipe)))
+
+
+def _state_key(recipe: Recipe) -> tuple[ColumnElement[bool], ...]:
+    return (TriggerState.connection_id.is_(None) if recipe.trigger_connection_id is None
+            else TriggerState.connection_id == recipe.trigger_connection_id,
+            TriggerState.trigger_key == recipe.trigger_key, TriggerState.scope == recipe.key)
 
 
 def poll_recipe(session: Session, recipe: Recipe, trigger: Trigger) -> PollResult:
     """Call ``trigger.poll`` with the recipe's cursor; store its events and new cursor together."""
     result = PollResult(recipe.key)
+    connector, _ = registry.get_trigger(recipe.trigger_key)
     connection = session.get(Connection, recipe.trigger_connection_id) if recipe.trigger_connection_id else None
-    if connection is None or trigger.poll is None:
+    if (connection is None and getattr(connector, "needs_connection", True)) or trigger.poll is None:
         result.error = "the recipe's trigger connection does not exist"
         return result
     state = trigger_state(session, recipe)
     options = (recipe.definition.get("trigger") or {}).get("options") or {}
-    ctx = Context(config=connection.config(), logger=logging.getLogger(f"ponte.connector.{connection.connector_key}"),
-                  connection_name=connection.name)
+    ctx = Context(config=connection.config() if connection else {},
+                  logger=logging.getLogger(f"ponte.connector.{connector.key}"),
+                  connection_name=connection.name if connection else "")
     try:
         events, cursor = trigger.poll(ctx, options, state.cursor if state is not None else None)
     except ConnectorError as exc:
         session.rollback()
         result.error = REDACTOR.text(exc.user_message)
         log.warning("poll of recipe %s failed (%s): %s", recipe.key, exc.kind, REDACTOR.text(exc.internal_message))
-        if isinstance(exc, ConfigError):
+        if isinstance(exc, ConfigError) and connection is not None:
             _flag_connection(session, connection, result.error)
         return result
     result.returned = len(events)
     try:
-        result.stored = store_events(session, recipe, events)
+        result.stored = store_events(session, recipe, events, source="schedule" if trigger.clock else "poll")
         save_cursor(session, recipe, cursor)
         session.commit()
     except BaseException:
@@ -116,16 +125,18 @@ def poll_recipe(session: Session, recipe: Recipe, trigger: Trigger) -> PollResul
     return result
 
 
-def store_events(session: Session, recipe: Recipe, events: list[InboundEvent]) -> int:
+def store_events(session: Session, recipe: Recipe, events: list[InboundEvent], source: str = "poll") -> int:
     """Insert the polled events (absorbing ones already stored); the caller commits."""
+    unique, where = ((["connection_id", "dedupe_key"], None) if recipe.trigger_connection_id is not None
+                     else (["recipe_id", "dedupe_key"], Event.connection_id.is_(None)))
     stored = 0
     for event in events:
         values: dict[str, Any] = {
             "connection_id": recipe.trigger_connection_id, "dedupe_key": event_key(recipe, event.dedupe_key),
             "event_type": event.event_type, "payload": event.payload, "received_at": utcnow(),
-            "source": "poll", "recipe_id": recipe.id,
+            "source": source, "recipe_id": recipe.id,
         }
-        stored += insert_ignore(session, Event, values, ["connection_id", "dedupe_key"])
+        stored += insert_ignore(session, Event, values, unique, where)
     return stored
 
 
@@ -133,12 +144,11 @@ def save_cursor(session: Session, recipe: Recipe, cursor: Any) -> None:
     """Insert or move the recipe's cursor; the caller commits (with the events)."""
     values = {"recipe_id": recipe.id, "connection_id": recipe.trigger_connection_id,
               "trigger_key": recipe.trigger_key, "scope": recipe.key, "cursor": cursor, "updated_at": utcnow()}
-    if not insert_ignore(session, TriggerState, values, ["connection_id", "trigger_key", "scope"]):
-        session.execute(update(TriggerState).where(
-            TriggerState.connection_id == recipe.trigger_connection_id,
-            TriggerState.trigger_key == recipe.trigger_key,
-            TriggerState.scope == recipe.key,
-        ).values(cursor=cursor, updated_at=utcnow()).execution_options(synchronize_session=False))
+    unique, where = ((["connection_id", "trigger_key", "scope"], None) if recipe.trigger_connection_id is not None
+                     else (["trigger_key", "scope"], TriggerState.connection_id.is_(None)))
+    if not insert_ignore(session, TriggerState, values, unique, where):
+        session.execute(update(TriggerState).where(*_state_key(recipe))
+                        .values(cursor=cursor, updated_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def event_key(recipe: Recipe, dedupe_key: str) -> str:

@@ -71,7 +71,8 @@ def save_recipe(
         return SaveResult(recipe, errors=[
             f"recipe {spec.key!r} is managed by the file {recipe.source_path}; change the file and apply it"
         ])
-    trigger_connection = session.scalar(select(Connection).where(Connection.name == spec.trigger.connection))
+    trigger_connection = (None if spec.trigger.connection is None  # a schedule: no connection
+                          else session.scalar(select(Connection).where(Connection.name == spec.trigger.connection)))
     created = recipe is None
     if recipe is not None and recipe.definition == definition:
         return SaveResult(recipe, created=False, changed=False)

@@ -43,7 +43,7 @@ RECIPE_SCHEMA: dict[str, Any] = {
         "enabled": {"type": "boolean"},
         "trigger": {
             "type": "object",
-            "required": ["connection", "event"],
+            "required": ["event"],  # connection: unless the connector needs none (checks._trigger)
             "additionalProperties": False,
             "properties": {
                 "connection": {"type": "string", "minLength": 1},

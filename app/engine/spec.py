@@ -18,9 +18,12 @@ RETRY_DEFAULTS: dict[str, Any] = {"max_attempts": 6, "base_delay_seconds": 60, "
 
 @dataclass(frozen=True)
 class TriggerSpec:
-    """The connection (by name) that receives the event and the ``<connector>.<trigger>`` key."""
+    """The connection (by name) that receives the event and the ``<connector>.<trigger>`` key.
 
-    connection: str
+    ``connection`` is None for a connector that needs none (the built-in schedule).
+    """
+
+    connection: str | None
     event: str
     options: dict[str, Any] = field(default_factory=dict)
 

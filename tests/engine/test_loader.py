@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -127,6 +128,9 @@ def test_load_error_reads_file_colon_line() -> None:
     pytest.param("key: charge_to_contract\nname", "key: charge_to_contracts\nname",
                  R + ":1: key 'charge_to_contracts' must equal the file name "
                  "'charge_to_contract'", id="key-not-file-stem"),
+    pytest.param("  connection: asaas-sandbox\n  event", "  event",
+                 R + ":3: trigger.connection is missing: name the asaas connection asaas.payment_created "
+                 "comes from", id="trigger-connection-missing"),
     pytest.param("connection: zapsign-sandbox", "connection: zapsign-prod",
                  R + ":13: unknown connection 'zapsign-prod'; known connections: "
                  "asaas-sandbox, zapsign-sandbox", id="unknown-connection"),
@@ -229,3 +233,51 @@ def test_two_files_claiming_one_recipe_key_are_both_reported(tree: Any) -> None:
         "recipes/charge_to_contract.yaml",
     ]
     assert list(result.recipes) == ["charge_to_contract"]
+
+
+class ClockRegistry(FakeRegistry):
+    """The fake registry plus a trigger of a connector that needs no connection, with its own option check."""
+
+    CLOCK = SimpleNamespace(
+        options_schema={"type": "object", "properties": {"at": {"type": "string"}}},
+        check_options=lambda options: [] if options.get("at", "").count(":") == 1 else [("at", "use HH:MM")])
+
+    def get_trigger(self, qualified: str) -> tuple[Any, Any]:
+        if qualified == "clock.tick":
+            return SimpleNamespace(key="clock", needs_connection=False), self.CLOCK
+        return super().get_trigger(qualified)
+
+
+CLOCK_RECIPE = """\
+key: tick_to_charge
+name: Tick
+trigger:
+  event: clock.tick
+  options:
+    at: "09:00"
+steps:
+  - key: charge
+    action: asaas.create_payment
+    connection: asaas-sandbox
+    input: {customer: cus_1, billingType: PIX, value: 10, dueDate: "2025-03-10"}
+"""
+
+
+def test_a_trigger_that_needs_no_connection_loads_without_one(tree: Any) -> None:
+    recipes_dir, mappings_dir = tree(recipes={"tick_to_charge": CLOCK_RECIPE})
+    result = load_recipes(recipes_dir, mappings_dir, registry=ClockRegistry(), connections=CONNECTIONS)
+    assert result.errors == [] and result.recipes["tick_to_charge"].trigger.connection is None
+
+
+def test_a_trigger_that_needs_no_connection_refuses_one(tree: Any) -> None:
+    recipe = CLOCK_RECIPE.replace("  event: clock.tick", "  connection: asaas-sandbox\n  event: clock.tick")
+    recipes_dir, mappings_dir = tree(recipes={"tick_to_charge": recipe})
+    result = load_recipes(recipes_dir, mappings_dir, registry=ClockRegistry(), connections=CONNECTIONS)
+    assert messages(result) == ["recipes/tick_to_charge.yaml:4: clock.tick needs no connection: "
+                                "remove trigger.connection"]
+
+
+def test_a_triggers_own_option_check_is_reported_at_the_option_line(tree: Any) -> None:
+    recipes_dir, mappings_dir = tree(recipes={"tick_to_charge": CLOCK_RECIPE.replace('"09:00"', '"9h"')})
+    result = load_recipes(recipes_dir, mappings_dir, registry=ClockRegistry(), connections=CONNECTIONS)
+    assert messages(result) == ["recipes/tick_to_charge.yaml:6: trigger options: at: use HH:MM"]

@@ -11,12 +11,14 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.cli import alembic_config
 from app.db import create_db_engine, get_db
-from app.models import Base
+from app.engine.store import insert_ignore
+from app.models import Base, Event, Recipe, Run, utcnow
 from app.vault import generate_key
 
 PG_ADMIN = os.environ.get("PONTE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -101,3 +103,43 @@ def pg_database() -> Iterator[str]:
 
 def test_postgresql_upgrade_from_empty_matches_models_and_downgrades(pg_database: str, tmp_path) -> None:
     _upgrade_then_downgrade_one_step(pg_database, tmp_path)
+
+
+def _connectionless_events_are_unique_per_recipe_and_step_back_down(url: str, tmp_path: Path) -> None:
+    """0004: a schedule's event has no connection, is stored once per (recipe, dedupe key), and going
+    back to 0003 drops such events but keeps their runs."""
+    app = _app(url, tmp_path)
+    engine = create_db_engine(url)
+    try:
+        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+        with Session(engine) as session:
+            recipe = Recipe(key="weekday_greeting", name="x", trigger_key="schedule.cron", definition={})
+            session.add(recipe)
+            session.flush()
+            values = {"connection_id": None, "recipe_id": recipe.id, "dedupe_key": f"{recipe.id}:2025-03-10T12:00:00",
+                      "event_type": "SCHEDULE_FIRED", "payload": {}, "received_at": utcnow(), "source": "schedule"}
+            no_connection = Event.connection_id.is_(None)
+            inserted = [insert_ignore(session, Event, values, ["recipe_id", "dedupe_key"], no_connection)
+                        for _ in range(2)]
+            assert inserted == [True, False]
+            event_id = session.scalar(text("SELECT id FROM events"))
+            session.add(Run(recipe_id=recipe.id, recipe_version=1, event_id=event_id, status="succeeded"))
+            session.commit()
+        result = app.test_cli_runner().invoke(args=["db", "downgrade", "0003"])
+        assert result.exit_code == 0, result.output
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM events")).scalar() == 0
+            assert connection.execute(text("SELECT event_id FROM runs")).all() == [(None,)]
+        columns = {c["name"]: c for c in inspect(engine).get_columns("events")}
+        assert columns["connection_id"]["nullable"] is False
+    finally:
+        engine.dispose()
+        get_db(app).dispose()
+
+
+def test_sqlite_connectionless_events_migration(tmp_path: Path) -> None:
+    _connectionless_events_are_unique_per_recipe_and_step_back_down(f"sqlite:///{tmp_path / 'c.db'}", tmp_path)
+
+
+def test_postgresql_connectionless_events_migration(pg_database: str, tmp_path: Path) -> None:
+    _connectionless_events_are_unique_per_recipe_and_step_back_down(pg_database, tmp_path)
