@@ -36,9 +36,12 @@ from connectors import registry
 
 def _connector_or_404(key: str) -> Any:
     try:
-        return registry.get_connector(key)
+        connector = registry.get_connector(key)
     except LookupError:
         abort(404)
+    if not getattr(connector, "needs_connection", True):
+        abort(404)
+    return connector
 
 
 def _connection_or_404(connection_id: int) -> Connection:
@@ -63,13 +66,18 @@ def _webhook_info(connection: Connection, connector: Any) -> dict[str, Any] | No
             "secret_field": connector.webhook.secret_field}
 
 
+def _with_accounts() -> list:
+    """Connectors one makes a connection for (the built-in schedule needs none)."""
+    return [c for c in registry.CONNECTORS if getattr(c, "needs_connection", True)]
+
+
 @bp.get("/connections")
 @login_required
 def connections() -> ResponseReturnValue:
     rows = get_session().scalars(select(Connection).order_by(Connection.name)).all()
     titles = {c.key: c.title for c in registry.CONNECTORS}
     return render_template("connections/list.html", connections=rows, titles=titles,
-                           connectors=registry.CONNECTORS)
+                           connectors=_with_accounts())
 
 
 @bp.route("/connections/new", methods=["GET", "POST"])
@@ -77,7 +85,7 @@ def connections() -> ResponseReturnValue:
 def connection_new() -> ResponseReturnValue:
     key = request.args.get("connector")
     if not key:
-        return render_template("connections/choose.html", connectors=registry.CONNECTORS)
+        return render_template("connections/choose.html", connectors=_with_accounts())
     connector = _connector_or_404(key)
     form = connection_form_class(connector.auth_schema, editing=False)()
     if form.validate_on_submit():

@@ -73,3 +73,9 @@ def test_test_button_shows_the_connector_answer(admin_client: FlaskClient, app: 
     assert 's-error' in response.get_data(as_text=True)
     with app.app_context():
         assert get_session().get(Connection, connection_id).status == "error"
+
+
+def test_the_built_in_schedule_is_not_offered_as_a_connection(admin_client: FlaskClient) -> None:
+    choose = admin_client.get("/connections/new").get_data(as_text=True)
+    assert "connector=asaas" in choose and "connector=schedule" not in choose
+    assert admin_client.get("/connections/new?connector=schedule").status_code == 404
