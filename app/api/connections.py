@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.api import bp
+from app.api.body import json_object
 from app.api.errors import ApiError
 from app.auth import admin_required, login_required_json
 from app.connections import ConnectionInputError, create_connection, serialize, update_connection
@@ -22,9 +23,7 @@ from app.models import Connection
 
 
 def _json_body(allowed: set[str]) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "the request body must be a JSON object")
+    body = json_object()
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise ApiError(422, "unknown fields in the request body",

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.api import bp
+from app.api.body import json_object
 from app.api.errors import ApiError
 from app.auth import login_required_json
 from app.db import get_session
@@ -21,13 +22,6 @@ from app.models import Recipe, Run
 from connectors import registry
 
 STATUSES = ("queued", "running", "retrying", "succeeded", "filtered", "failed", "skipped")
-
-
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "the request body must be a JSON object")
-    return body
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
@@ -71,7 +65,7 @@ def show_run(run_id: int) -> ResponseReturnValue:
 @bp.post("/runs/<int:run_id>/replay")
 @login_required_json
 def replay(run_id: int) -> ResponseReturnValue:
-    body = request.get_json(silent=True) or {}
+    body = json_object(optional=True)
     mode = body.get("mode", "failed_step")
     if mode not in MODES:
         raise ApiError(400, f"mode must be one of: {', '.join(MODES)}")
@@ -86,7 +80,7 @@ def replay(run_id: int) -> ResponseReturnValue:
 @bp.post("/runs/replay")
 @login_required_json
 def bulk_replay() -> ResponseReturnValue:
-    body = _body()
+    body = json_object()
     ids = body.get("ids")
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or not ids:
         raise ApiError(422, "ids must be a non-empty list of run ids")
@@ -124,7 +118,7 @@ def show_recipe(key: str) -> ResponseReturnValue:
 @bp.post("/recipes")
 @login_required_json
 def save() -> ResponseReturnValue:
-    result = save_recipe(get_session(), _body(), source="api", owner_id=current_user.id)
+    result = save_recipe(get_session(), json_object(), source="api", owner_id=current_user.id)
     if result.errors:
         raise ApiError(422, "the recipe is not valid", details=[{"message": e} for e in result.errors])
     return jsonify({**_recipe_dict(result.recipe), "changed": result.changed}), 201 if result.created else 200
@@ -133,7 +127,7 @@ def save() -> ResponseReturnValue:
 @bp.patch("/recipes/<key>")
 @login_required_json
 def patch_recipe(key: str) -> ResponseReturnValue:
-    body = _body()
+    body = json_object()
     if set(body) != {"enabled"} or not isinstance(body["enabled"], bool):
         raise ApiError(422, 'only {"enabled": true|false} can be changed here; POST the recipe to edit it')
     recipe = _recipe(key)
@@ -150,7 +144,7 @@ def export(key: str) -> ResponseReturnValue:
 @bp.post("/recipes/<key>/preview")
 @login_required_json
 def dry_run(key: str) -> ResponseReturnValue:
-    payload = _body().get("payload")
+    payload = json_object().get("payload")
     if not isinstance(payload, dict):
         raise ApiError(422, "payload must be the trigger output to try the recipe on (an object)")
     return jsonify(preview(get_session(), _recipe(key).definition, payload))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.api import bp
+from app.api.body import json_object
 from app.api.errors import ApiError
 from app.auth import create_api_token, login_required_json
 from app.db import get_session
@@ -17,9 +18,7 @@ from app.models import User
 @login_required_json
 def create_token() -> ResponseReturnValue:
     """Create a token for the caller; ``token`` in the answer is the only time it is shown."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "the request body must be a JSON object")
+    body = json_object()
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ApiError(422, "name is required", details=[{"field": "name", "message": "required"}])

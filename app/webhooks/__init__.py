@@ -2,7 +2,8 @@
 
 The order is the contract with Asaas and ZapSign: the connector authenticates the delivery before
 anything is parsed (fail closed: 401, nothing stored); the body is bounded (413); a body that is
-not JSON or not the service's envelope gets 400 with the reason, recorded for the operator; the
+not JSON or not the service's envelope gets 400 with the reason, recorded for the operator (so does
+JSON that could never be stored: NaN or Infinity, or nesting deeper than anything real); the
 events are inserted under their unique (connection, dedupe key) and committed; only then 200. A
 duplicate answers 200 and adds nothing. If the database cannot take the event, the answer is 503
 so the service keeps it and retries — never a 200 for something we did not keep.
@@ -10,7 +11,6 @@ so the service keeps it and retries — never a 200 for something we did not kee
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -22,7 +22,7 @@ from app.engine.store import insert_ignore
 from app.models import Connection, Event, WebhookDelivery, utcnow
 from app.vault import VaultError
 from connectors import registry
-from connectors.sdk import InboundRequest, WebhookAuthError
+from connectors.sdk import InboundRequest, WebhookAuthError, parse_json
 
 log = logging.getLogger("ponte.webhooks")
 
@@ -68,8 +68,8 @@ def receive(uid: str):  # noqa: ANN201
         log.exception("webhook for connection %s: credentials cannot be decrypted", connection.name)
         return _answer(503, "this connection's credentials cannot be read; retry later")
     try:
-        events = webhook.parse(json.loads(body))
-    except (ValueError, UnicodeDecodeError) as exc:
+        events = webhook.parse(parse_json(body))
+    except ValueError as exc:  # also UnicodeDecodeError, and parse_json's NaN and nesting refusals
         reason = f"malformed delivery: {exc}"
         _record_rejection(session, connection, 400, reason, body)
         return _answer(400, reason)

@@ -7,6 +7,7 @@ SDK's :class:`~connectors.sdk.HttpClient`. Asaas quirks handled here:
 * A GET with a body is refused with 403 by CloudFront; we never pass ``json=`` on a GET.
 * Error bodies are ``{"errors": [{"code", "description"}]}``.
 * Lists are ``{"object": "list", "hasMore", "totalCount", "limit", "offset", "data"}``, limit ≤ 100.
+* Every answer Ponte reads is an object; anything else (a proxy's page, a list) is a TransientError.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import quote
 
 import requests
 
-from connectors.sdk import ConfigError, Context, HttpClient, default_error_parser
+from connectors.sdk import ConfigError, Context, HttpClient, TransientError, default_error_parser, response_json
 
 SERVICE = "Asaas"
 USER_AGENT = "Ponte/1.0 (+self-hosted iPaaS)"
@@ -80,7 +81,7 @@ def base_url(config: Mapping[str, Any]) -> str:
 def parse_error(response: requests.Response) -> str:
     """Join the ``errors[].description`` of an Asaas error body, each with its code."""
     try:
-        body = response.json()
+        body = response_json(response)
     except ValueError:
         return default_error_parser(response)
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -119,6 +120,11 @@ def client_for(ctx: Context, **overrides: Any) -> AsaasClient:
 class AsaasClient(HttpClient):
     """HttpClient plus the few paths Ponte uses, with ids quoted into the path."""
 
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """As HttpClient's, but an answer that is not a JSON object is a TransientError."""
+        kwargs.setdefault("expect", dict)
+        return super().request(method, path, **kwargs)
+
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         """``GET /customers/{id}``; ``None`` when Asaas answers 404."""
         return self.get(f"/customers/{quote(customer_id, safe='')}", allow_404=True)
@@ -142,13 +148,26 @@ def list_query(filters: Mapping[str, Any]) -> dict[str, Any]:
     return query
 
 
+def page_items(page: Any, path: str) -> list[dict[str, Any]]:
+    """The ``data`` of one list page; a TransientError unless it is a list of objects."""
+    data = page.get("data") if isinstance(page, dict) else page
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise TransientError(
+            f"{SERVICE} answered with an unexpected list from {path}",
+            internal_message=f"{SERVICE} GET {path}: data is not a list of objects: {str(data)[:200]!r}",
+        )
+    return data
+
+
 def iter_pages(client: HttpClient, path: str, filters: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """Every item of an Asaas list, 100 per call, following ``hasMore``."""
     offset = int(filters.get("offset") or 0)
     query = list_query({k: v for k, v in filters.items() if k not in ("offset", "limit")})
     while True:
         page = client.get(path, params={**query, "offset": offset, "limit": PAGE_LIMIT})
-        data = page.get("data") or []
+        data = page_items(page, path)
         yield from data
         if not page.get("hasMore") or not data:
             return

@@ -14,7 +14,7 @@ from validate_docbr import CNPJ, CPF
 
 from connectors.sdk import Action, Context, HttpClient, PermanentError
 
-from .client import client_for
+from .client import client_for, page_items
 
 CUSTOMER_FIELDS = (
     "name", "cpfCnpj", "email", "phone", "mobilePhone", "postalCode", "addressNumber",
@@ -80,7 +80,7 @@ def normalize_cpf_cnpj(raw: Any) -> str:
 def find_customer(client: HttpClient, cpf_cnpj: str) -> dict[str, Any] | None:
     """The first live (not deleted) Asaas customer with this CPF/CNPJ, or None."""
     page = client.get("/customers", params={"cpfCnpj": cpf_cnpj, "limit": 20})
-    return next((c for c in page.get("data") or [] if not c.get("deleted")), None)
+    return next((c for c in page_items(page, "/customers") if not c.get("deleted")), None)
 
 
 def find_or_create_customer(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:

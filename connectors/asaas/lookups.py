@@ -7,7 +7,7 @@ from typing import Any
 
 from connectors.sdk import Context, Lookup
 
-from .client import client_for
+from .client import client_for, page_items
 
 BILLING_TYPES: tuple[tuple[str, str, str], ...] = (
     ("UNDEFINED", "Pergunte ao cliente (boleto, Pix ou cartão)", "Let the payer choose"),
@@ -54,7 +54,7 @@ def customers(ctx: Context, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     page = client_for(ctx).get("/customers", params=query)
     return [
         {"value": c.get("id"), "label": f"{c.get('name')} ({c.get('cpfCnpj') or 'sem CPF/CNPJ'})"}
-        for c in page.get("data") or []
+        for c in page_items(page, "/customers")
         if not c.get("deleted")
     ]
 

@@ -9,11 +9,12 @@ the payment, so on a retry (``ctx.attempt > 1``) the action first searches
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from connectors.sdk import Action, Context, HttpClient, PermanentError
 
-from .client import PAGE_LIMIT, client_for, list_query
+from .client import PAGE_LIMIT, client_for, list_query, page_items
 from .triggers import PAYMENT_SCHEMA
 from .triggers import SAMPLE as TRIGGER_SAMPLE
 
@@ -93,13 +94,21 @@ def find_own_payment(client: HttpClient, body: dict[str, Any]) -> dict[str, Any]
     page = client.get("/payments", params={
         "externalReference": body["externalReference"], "customer": body["customer"], "limit": 10,
     })
-    for payment in page.get("data") or []:
+    for payment in page_items(page, "/payments"):
         if payment.get("deleted"):
             continue
-        same_value = float(payment.get("value") or 0) == float(body["value"])
-        if payment.get("dueDate") == body["dueDate"] and same_value:
+        if payment.get("dueDate") == body["dueDate"] and _number(payment.get("value")) == float(body["value"]):
             return payment
     return None
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, or None when Asaas sent something that is not a number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def create_payment(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
@@ -154,10 +163,12 @@ def list_payments(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     params = list_query({**data, "limit": min(int(data.get("limit") or PAGE_LIMIT), PAGE_LIMIT),
                          "offset": int(data.get("offset") or 0)})
     page = client_for(ctx).get("/payments", params=params)
+    items = page_items(page, "/payments")
+    total = _number(page.get("totalCount"))
     return {
-        "data": page.get("data") or [],
+        "data": items,
         "hasMore": bool(page.get("hasMore")),
-        "totalCount": int(page.get("totalCount") or 0),
+        "totalCount": int(total) if total is not None else len(items),
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk import Context, Trigger, load_json
+from connectors.sdk import Context, PermanentError, Trigger, load_json
 
 from .client import client_for
 
@@ -37,9 +37,14 @@ def prepare(ctx: Context, payload: dict[str, Any], options: Mapping[str, Any]) -
     """The stored envelope → ``{event, event_id, event_date, payment, customer}``.
 
     A customer Asaas no longer knows (404) becomes ``{"id": …}`` with a warning, not a failure:
-    the payment event still deserves its run.
+    the payment event still deserves its run. A ``payment`` that is not an object fails the run.
     """
-    payment = payload.get("payment") or {}
+    payment = payload.get("payment")
+    if payment is None:
+        payment = {}
+    if not isinstance(payment, dict):
+        raise PermanentError(f"the Asaas {payload.get('event')} event has no payment object "
+                             f"(payment is {type(payment).__name__})")
     customer_id = payment.get("customer")
     customer: dict[str, Any] = {"id": customer_id} if customer_id else {}
     if isinstance(customer_id, str) and customer_id:

@@ -139,7 +139,21 @@ def open_client(settings: SmtpSettings) -> SmtpClient | SmtpSslClient:
         if client is not None:
             client.close()
         raise connection_error(exc, settings, step) from None
+    except UnicodeError:  # IDNA refused the host name, or LOGIN could not encode the credentials
+        if client is not None:
+            client.close()
+        raise unencodable_error(settings, step) from None
     return client
+
+
+def unencodable_error(settings: SmtpSettings, step: str) -> ConfigError:
+    """A setting smtplib cannot even put on the wire; neither the username nor password is quoted."""
+    if step == "login":
+        return ConfigError("the username or password contains characters other than ASCII, which SMTP "
+                           "login cannot send; use an ASCII app password",
+                           internal_message=f"SMTP {settings.where} at login: UnicodeEncodeError")
+    return ConfigError(f"the SMTP host {settings.host!r} is not a valid host name (an empty or too long "
+                       "part between dots)", internal_message=f"SMTP {settings.where} at {step}: UnicodeError")
 
 
 def connection_error(exc: BaseException, settings: SmtpSettings, step: str) -> ConnectorError:

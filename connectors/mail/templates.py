@@ -39,6 +39,8 @@ def render_html(source: str, variables: dict[str, Any] | None) -> str:
         raise PermanentError(f"html_template tried something the sandbox does not allow: {exc}") from None
     except UndefinedError as exc:
         raise PermanentError(f"html_template uses a variable that was not given: {exc.message}") from None
+    except RecursionError:  # a macro calling itself, or an expression nested thousands deep
+        raise PermanentError("html_template nests or recurses too deeply to render") from None
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
         problem = f"html_template could not be rendered: {exc.__class__.__name__}: {exc}"
         raise PermanentError(problem) from None

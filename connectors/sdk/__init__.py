@@ -21,12 +21,14 @@ from .errors import (
     TransientError,
     WebhookAuthError,
 )
-from .http import HttpClient, default_error_parser
+from .http import HttpClient, default_error_parser, response_json
+from .strictjson import parse_json
 from .webhooks import DEFAULT_MAX_BODY_BYTES, constant_time_equals, generate_token, require_secret
 
 __all__ = [
     "Action", "ConfigError", "Connector", "ConnectorError", "Context", "DEFAULT_MAX_BODY_BYTES",
     "HttpClient", "InboundEvent", "InboundRequest", "Lookup", "PermanentError", "RateLimitedError",
     "SkipError", "TransientError", "Trigger", "WebhookAuthError", "WebhookSpec", "constant_time_equals",
-    "default_error_parser", "describe", "generate_token", "load_json", "require_secret",
+    "default_error_parser", "describe", "generate_token", "load_json", "parse_json", "require_secret",
+    "response_json",
 ]

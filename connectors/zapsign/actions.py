@@ -134,13 +134,13 @@ def find_by_external_id(
                 continue
             if "external_id" in item:
                 if item["external_id"] == external_id:
-                    return client.get(f"/docs/{item['token']}/")
+                    return {"token": item["token"], **client.get(f"/docs/{item['token']}/", expect=dict)}
                 continue
             if opened < MAX_DETAIL_FETCHES:
                 opened += 1
-                detail = client.get(f"/docs/{item['token']}/", allow_404=True)
+                detail = client.get(f"/docs/{item['token']}/", allow_404=True, expect=dict)
                 if detail and detail.get("external_id") == external_id:
-                    return detail
+                    return {"token": item["token"], **detail}
         if not isinstance(body, dict) or not body.get("next"):
             break
     ctx.logger.info("zapsign: no document with external_id %s among recent documents", external_id)
@@ -169,7 +169,7 @@ def create_document_from_template(ctx: Context, data: JSON) -> JSON:
 
 def get_document(ctx: Context, data: JSON) -> JSON:
     """The document detail with normalised statuses and ``answers`` as a name → value object."""
-    doc = normalise_document(client_for(ctx).get(f"/docs/{data['token']}/"))
+    doc = normalise_document(client_for(ctx).get(f"/docs/{data['token']}/", expect=dict))
     answers_list = [a for a in doc.get("answers") or [] if isinstance(a, dict) and a.get("variable")]
     doc["answers_list"] = answers_list
     doc["answers"] = {str(a["variable"]).strip("{} "): a.get("value") for a in answers_list}

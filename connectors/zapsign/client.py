@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from connectors.sdk import ConfigError, Context, HttpClient
+from connectors.sdk import ConfigError, Context, HttpClient, response_json
 
 SERVICE = "ZapSign"
 BASE_URLS = {
@@ -39,7 +39,7 @@ def body_message(response: requests.Response) -> str:
     ``signer_name: Este campo é obrigatório.``; anything else, a short excerpt of the body.
     """
     try:
-        body = response.json()
+        body = response_json(response)
     except ValueError:
         return (response.text or "").strip()[:300] or response.reason or f"HTTP {response.status_code}"
     if isinstance(body, dict):

@@ -33,7 +33,8 @@ def templates(ctx: Context, params: Mapping[str, Any]) -> list[JSON]:
                 label = template.get("name") or template["token"]
                 options.append({"value": template["token"], "label": label, "active": active})
         # ``next`` is an absolute URL carrying its own ``page``; the SDK sends it as is.
-        path, query = (body.get("next"), None) if isinstance(body, dict) else (None, None)
+        following = body.get("next") if isinstance(body, dict) else None
+        path, query = (following, None) if isinstance(following, str) and following else (None, None)
     return options
 
 
@@ -42,7 +43,7 @@ def template_variables(ctx: Context, params: Mapping[str, Any]) -> list[JSON]:
     template_id = str(params.get("template_id") or "").strip()
     if not template_id:
         raise PermanentError("choose a ZapSign template first")
-    body = client_for(ctx).get(f"/templates/{template_id}/")
+    body = client_for(ctx).get(f"/templates/{template_id}/", expect=dict)
     inputs = sorted(
         (i for i in body.get("inputs") or [] if isinstance(i, dict) and i.get("variable")),
         key=lambda i: i.get("order") or 0,

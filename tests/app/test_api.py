@@ -62,6 +62,24 @@ def test_malformed_body_is_400_and_too_big_body_is_413(client: FlaskClient, admi
     _assert_json_error(response, 413, "payload_too_large")
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "reason"),
+    [
+        ("/api/connections", b"[" * 100_000, "nested more than"),
+        ("/api/tokens", b'{"name": ' + b"[" * 500 + b"]" * 500 + b"}", "nested more than"),
+        ("/api/recipes", b'{"key": "x", "retry": {"base_delay_seconds": NaN}}', "NaN"),
+        ("/api/runs/replay", b'{"ids": [1], "mode": Infinity}', "Infinity"),
+        ("/api/runs/1/replay", b'{"force": true, "mode": ' + b"[" * 100_000, "nested more than"),
+    ],
+    ids=["connections-deep", "tokens-deep", "recipes-nan", "bulk-replay-infinity", "replay-deep"],
+)
+def test_a_body_that_is_not_storable_json_is_a_400_with_the_reason(
+        client: FlaskClient, admin: SimpleNamespace, path: str, body: bytes, reason: str) -> None:
+    response = client.post(path, data=body, headers={**admin.headers, "Content-Type": "application/json"})
+    error = _assert_json_error(response, 400, "bad_request")
+    assert error["message"].startswith("the request body is not valid JSON") and reason in error["message"]
+
+
 def test_unexpected_error_is_a_json_500(app: Flask, admin: SimpleNamespace, monkeypatch) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False
     monkeypatch.setattr("app.api.connections.serialize", lambda *a: 1 / 0)

@@ -93,6 +93,32 @@ def test_malformed_json_gets_400_with_the_reason_in_the_delivery_log(app: Flask,
     assert count(app, Event) == 0
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[" * 100_000, "nested more than"),
+        (b'{"id": "evt_1", "event": "PAYMENT_CREATED", "payment": ' + b"[" * 200 + b"]" * 200 + b"}",
+         "nested more than"),
+        (b'{"id": "evt_1", "event": "PAYMENT_CREATED", "payment": {"value": NaN}}', "NaN"),
+        (b'{"id": "evt_1", "event": "PAYMENT_CREATED", "payment": {"value": Infinity}}', "Infinity"),
+        (b'{"id": "evt_1", "event": "PAYMENT_CREATED", "payment": {"value": -Infinity}}', "-Infinity"),
+        (b'{"id": "evt_1", "event": "PAYMENT_CREATED", "payment": {"value": 1e999}}', "too large"),
+    ],
+    ids=["deeply-nested", "nested-inside-envelope", "nan", "infinity", "minus-infinity", "overflow"],
+)
+def test_json_that_cannot_be_stored_gets_400_with_the_reason_in_the_delivery_log(
+        app: Flask, client, asaas: Connection, body: bytes, reason: str) -> None:
+    response = post(client, asaas, body)
+    assert response.status_code == 400
+    message = response.json["error"]["message"]
+    assert message.startswith("malformed delivery") and reason in message
+    with app.app_context():
+        delivery = get_session().scalar(select(WebhookDelivery))
+        assert delivery.status_code == 400 and reason in delivery.reason
+        assert delivery.body_excerpt == body[:2048].decode()
+    assert count(app, Event) == 0
+
+
 def test_an_envelope_without_an_event_id_gets_400(app: Flask, client, asaas: Connection) -> None:
     body = envelope()
     del body["id"]

@@ -213,3 +213,22 @@ def test_customers_lookup_searches_by_name(ctx: Context, customer: dict) -> None
                   match=[matchers.query_param_matcher({"name": "Marina", "limit": "20"})])
     assert CONNECTOR.lookup("customers").run(ctx, {"q": "Marina"}) == [
         {"value": "cus_000006326297", "label": "Marina Costa Andrade (52998224725)"}]
+
+
+@responses.activate
+def test_a_retry_is_not_derailed_by_a_payment_with_an_unreadable_value(
+        make_ctx: Callable[..., Context], payment: dict) -> None:
+    odd = {**payment, "id": "pay_odd", "value": "R$ 450,00", "externalReference": "ponte-42-2"}
+    responses.get(f"{BASE}/payments", json=page_of([odd]))
+    responses.post(f"{BASE}/payments", json={**payment, "externalReference": "ponte-42-2"})
+    output = run("create_payment", make_ctx(attempt=2), {
+        "customer": payment["customer"], "billingType": "BOLETO", "value": payment["value"],
+        "dueDate": odd["dueDate"]})
+    assert output["reused"] is False
+
+
+@responses.activate
+@pytest.mark.parametrize("total", ["muitos", "inf", None])
+def test_list_payments_tolerates_an_unreadable_total_count(ctx: Context, payment: dict, total: object) -> None:
+    responses.get(f"{BASE}/payments", json={**page_of([payment]), "totalCount": total})
+    assert run("list_payments", ctx, {})["totalCount"] == 1

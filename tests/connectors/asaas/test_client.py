@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -160,3 +161,52 @@ def test_credentials_refuse_a_webhook_token_asaas_would_refuse(make_ctx: Callabl
     with pytest.raises(ConfigError) as caught:
         CONNECTOR.test_credentials(make_ctx(webhook_token="abc12345" * 5))
     assert "numeric sequence" in caught.value.user_message
+
+
+# -- answers that are not what Asaas documents: typed errors, never ValueError/AttributeError ----
+
+@responses.activate
+@pytest.mark.parametrize(
+    "body",
+    [b"<html><body>Estamos em manutencao</body></html>", b'{"id": "pay_1", "value": NaN}', b"[" * 50_000],
+    ids=["html", "nan", "deeply-nested"],
+)
+def test_a_200_that_is_not_json_is_a_transient_error_and_ambiguous_after_a_post(ctx: Context, body: bytes) -> None:
+    responses.get(f"{BASE}/payments/pay_1", body=body, content_type="application/json")
+    responses.post(f"{BASE}/payments", body=body, content_type="application/json")
+    with pytest.raises(TransientError) as read:
+        client_for(ctx).payment("pay_1")
+    assert "Asaas answered with something that is not JSON" in read.value.user_message
+    with pytest.raises(TransientError) as write:
+        client_for(ctx).post("/payments", json={})
+    assert write.value.ambiguous is True
+
+
+@responses.activate
+@pytest.mark.parametrize("body", [[], "ok", 42, None], ids=["list", "string", "number", "null"])
+def test_every_asaas_answer_must_be_an_object(ctx: Context, body: object) -> None:
+    responses.get(f"{BASE}/payments/pay_1", body=json.dumps(body), content_type="application/json")
+    with pytest.raises(TransientError, match="unexpected"):
+        client_for(ctx).payment("pay_1")
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "page",
+    [{"object": "list", "hasMore": False, "data": {"id": "pay_1"}},
+     {"object": "list", "hasMore": False, "data": ["pay_1"]}],
+    ids=["data-not-a-list", "item-not-an-object"],
+)
+def test_a_page_whose_data_is_not_a_list_of_objects_is_a_transient_error(ctx: Context, page: dict) -> None:
+    responses.get(f"{BASE}/payments", json=page)
+    with pytest.raises(TransientError, match="unexpected list"):
+        list(iter_payments(client_for(ctx), {"status": "OVERDUE"}))
+
+
+@responses.activate
+def test_an_error_body_nested_too_deep_still_maps_to_the_error_table(ctx: Context) -> None:
+    responses.post(f"{BASE}/payments", status=400, body=b'{"errors": ' + b"[" * 50_000,
+                   content_type="application/json")
+    with pytest.raises(PermanentError) as caught:
+        client_for(ctx).post("/payments", json={})
+    assert caught.value.status_code == 400

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from connectors.asaas import CONNECTOR
-from connectors.sdk import Context
+from connectors.sdk import Context, PermanentError
 from tests.connectors.asaas.fakes import BASE
 
 EXPECTED = {
@@ -87,3 +87,10 @@ def test_a_missing_customer_is_a_warning_not_a_failure(
     assert output["customer"] == {"id": "cus_000006326297"}
     assert "cus_000006326297" in caplog.text
     jsonschema.validate(output, CONNECTOR.trigger("payment_created").output_schema)
+
+
+@pytest.mark.parametrize("bad", [[], "pay_1", 3], ids=["list", "string", "number"])
+def test_an_event_whose_payment_is_not_an_object_fails_with_a_reason(ctx: Context, bad: Any) -> None:
+    envelope = {"id": "evt_1&1", "event": "PAYMENT_CREATED", "payment": bad}
+    with pytest.raises(PermanentError, match="payment"):
+        CONNECTOR.trigger("payment_created").output(ctx, envelope, {})

@@ -89,6 +89,22 @@ def test_unknown_host_is_transient_and_names_the_host(server: SmtpServer, make_c
     assert "smtp.ponte.invalid" in caught.value.user_message
 
 
+@pytest.mark.parametrize("host", ["smtp..exemplo.com.br", "x" * 64 + ".exemplo.com.br"])
+def test_a_host_name_that_cannot_exist_is_a_config_error(make_ctx: MakeContext, host: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        CONNECTOR.test_credentials(make_ctx(unused_port(), host=host))
+    assert "not a valid host name" in caught.value.user_message and host in caught.value.user_message
+
+
+def test_a_password_smtp_login_cannot_encode_is_a_config_error_without_the_password(
+        make_ctx: MakeContext) -> None:
+    password = "senha-com-ção-123"
+    with SmtpServer(username="ponte", password=password) as server, pytest.raises(ConfigError) as caught:
+        CONNECTOR.test_credentials(make_ctx(server, username="ponte", password=password))
+    assert "ASCII" in caught.value.user_message
+    assert password not in caught.value.user_message + caught.value.internal_message
+
+
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A port that accepts TCP connections and never says a word (like an SSL port spoken to in clear)."""

@@ -101,6 +101,20 @@ def test_bad_input_is_a_permanent_error_that_says_why(
     assert server.messages == []
 
 
+@pytest.mark.parametrize(
+    "template",
+    ["{% macro again() %}{{ again() }}{% endmacro %}{{ again() }}", "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"],
+    ids=["endless-macro", "deeply-nested-expression"],
+)
+def test_a_template_that_recurses_too_deep_is_a_permanent_error(
+    server: SmtpServer, make_ctx: MakeContext, template: str
+) -> None:
+    with pytest.raises(PermanentError) as caught:
+        send(make_ctx(server), html_template=template)
+    assert "nests or recurses too deeply" in caught.value.user_message
+    assert server.messages == []
+
+
 def test_recipients_cc_and_bcc(server: SmtpServer, make_ctx: MakeContext) -> None:
     output = send(
         make_ctx(server),

@@ -164,3 +164,36 @@ def test_get_document_normalises_statuses_and_answers(ctx: Context, example: Any
     assert out["signers"][0]["status"] == "link_opened"
     assert out["answers"]["VALOR"] == "R$ 450,00"
     jsonschema.validate(out, CONNECTOR.action("get_document").output_schema)
+
+
+@responses.activate
+def test_a_reused_document_whose_detail_omits_the_token_keeps_the_listed_one(ctx: Context) -> None:
+    responses.get(f"{BASE}/docs/", json={"count": 1, "next": None, "previous": None, "results": [
+        {"token": CREATED["token"], "external_id": "ponte-41-1", "status": "pending"}]})
+    detail = {k: v for k, v in CREATED.items() if k != "token"} | {"external_id": "ponte-41-1"}
+    responses.get(f"{BASE}/docs/{CREATED['token']}/", json=detail)
+    out = create_document_from_template(replace(ctx, attempt=3), {"template_id": TEMPLATE, "signer_name": "M"})
+    assert out["reused"] is True and out["token"] == CREATED["token"]
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "body", [b"[]", b'"ok"', b"<html>502 Bad Gateway</html>", b'{"token": "t", "status": NaN}'],
+    ids=["list", "string", "html", "nan"],
+)
+def test_get_document_with_an_answer_that_is_not_a_document_is_a_transient_error(
+        ctx: Context, body: bytes) -> None:
+    responses.get(f"{BASE}/docs/t/", body=body, content_type="application/json")
+    with pytest.raises(TransientError) as caught:
+        get_document(ctx, {"token": "t"})
+    assert "ZapSign answered with" in caught.value.user_message
+
+
+@responses.activate
+def test_a_retry_that_opens_a_detail_that_is_not_an_object_is_a_transient_error(ctx: Context) -> None:
+    responses.get(f"{BASE}/docs/", json=[{"token": "a1"}])
+    responses.get(f"{BASE}/docs/a1/", json=["not", "a", "document"])
+    create = responses.post(f"{BASE}/models/create-doc/", json=CREATED)
+    with pytest.raises(TransientError):
+        create_document_from_template(replace(ctx, attempt=3), {"template_id": TEMPLATE, "signer_name": "M"})
+    assert create.call_count == 0

@@ -88,3 +88,12 @@ def test_post_timeout_is_ambiguous_and_not_retried_in_place(ctx: Context) -> Non
         client_for(ctx).post("/models/create-doc/", json={})
     assert caught.value.ambiguous is True
     assert len(responses.calls) == 1
+
+
+@responses.activate
+@pytest.mark.parametrize("body", [b'{"detail": ' + b"[" * 50_000, b'{"detail": NaN}'], ids=["deep", "nan"])
+def test_an_error_body_that_is_not_usable_json_still_maps_to_the_error_table(ctx: Context, body: bytes) -> None:
+    responses.post(f"{BASE}/models/create-doc/", body=body, status=400, content_type="application/json")
+    with pytest.raises(PermanentError) as caught:
+        client_for(ctx).post("/models/create-doc/", json={})
+    assert caught.value.status_code == 400

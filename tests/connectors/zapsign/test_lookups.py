@@ -6,7 +6,7 @@ import pytest
 import responses
 from responses import matchers
 
-from connectors.sdk import Context, PermanentError
+from connectors.sdk import Context, PermanentError, TransientError
 from connectors.zapsign.lookups import template_variables, templates
 
 from .conftest import BASE
@@ -53,3 +53,17 @@ def test_template_variables_come_from_inputs_without_braces(ctx: Context) -> Non
 def test_template_variables_need_a_template(ctx: Context) -> None:
     with pytest.raises(PermanentError):
         template_variables(ctx, {})
+
+
+@responses.activate
+def test_template_variables_of_an_answer_that_is_not_a_template_is_a_transient_error(ctx: Context) -> None:
+    responses.get(f"{BASE}/templates/tpl/", json=[{"variable": "CPF"}])
+    with pytest.raises(TransientError, match="unexpected array"):
+        template_variables(ctx, {"template_id": "tpl"})
+
+
+@responses.activate
+def test_templates_stop_at_a_next_that_is_not_a_url(ctx: Context) -> None:
+    responses.get(f"{BASE}/templates/", json={**_page(1, 1), "next": 2})
+    assert len(templates(ctx, {})) == 2
+    assert len(responses.calls) == 1
