@@ -10,7 +10,6 @@ payload is then used as it is, and the result says so.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from app.engine.preview import preview_spec
 from app.engine.spec import RecipeSpec
 from app.models import Connection, Event, Recipe, Run
 from connectors import registry
-from connectors.sdk import Context
+from connectors.sdk import Context, parse_json
 
 SCAN_BATCH = 200
 
@@ -59,7 +58,7 @@ def trial_from_file(spec: RecipeSpec, path: Path) -> Trial:
     """A JSON file holding a trigger output or a raw webhook body (``-`` reads stdin)."""
     text = click.get_text_stream("stdin").read() if str(path) == "-" else path.read_text(encoding="utf-8")
     try:
-        body = json.loads(text)
+        body = parse_json(text)
     except ValueError as exc:
         raise ValueError(f"{path} is not JSON: {exc}") from None
     if not isinstance(body, dict):

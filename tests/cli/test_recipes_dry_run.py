@@ -94,5 +94,8 @@ def test_dry_run_errors_are_clear(project: Project, tmp_path: Path) -> None:
     bad.write_text("{not json")
     not_json = project.cli("recipes", "test", "charge_to_doc", "--event", str(bad))
     assert not_json.exit_code == 1 and "is not JSON" in not_json.output
+    bad.write_text("[" * 100_000)
+    too_deep = project.cli("recipes", "test", "charge_to_doc", "--event", str(bad))
+    assert too_deep.exit_code == 1 and "nested more than" in too_deep.output
     no_events = project.cli("recipes", "test", "charge_to_doc", "--last", "3")
     assert no_events.exit_code == 1 and "no connection named 'asaas'" in no_events.output
