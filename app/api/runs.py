@@ -69,8 +69,11 @@ def replay(run_id: int) -> ResponseReturnValue:
     mode = body.get("mode", "failed_step")
     if mode not in MODES:
         raise ApiError(400, f"mode must be one of: {', '.join(MODES)}")
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise ApiError(400, "force must be true or false (a JSON boolean)")
     try:
-        run = replay_run(get_session(), run_id, mode=mode, force=bool(body.get("force")))
+        run = replay_run(get_session(), run_id, mode=mode, force=force)
     except ReplayError as exc:
         raise ApiError(409, str(exc)) from None
     _wake()

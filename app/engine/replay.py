@@ -15,9 +15,10 @@ A replay is a new run (``replay_of_id`` points back), so the history keeps what 
   instead of writing again.
 
 A failed or skipped run is resumed "from the failed step" (a run skipped because its recipe was
-switched off resumes where it stopped). A run that is being replayed (its replay is queued, running
-or retrying) cannot be replayed again until that replay ends; the check and the new run are taken
-under a write lock on the original run, so two operators clicking at once make one replay.
+switched off resumes where it stopped). A run is replayed once: to try again, replay the latest run
+of its chain (``force`` overrides this). Nothing in a chain is replayed while a run of it is queued,
+running or retrying. These checks run under one write lock per chain, so two operators clicking at
+once, or a bulk replay racing a click, make one replay.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def replay_run(session: Session, run_id: int, *, mode: str = "failed_step", forc
     if mode == "failed_step" and original.status not in RESUMABLE:
         raise ReplayError(f"run {run_id} is {original.status}: nothing failed; replay it from the trigger")
     recipe = session.get(Recipe, original.recipe_id)
-    if not recipe.enabled:
-        raise ReplayError(f"recipe {recipe.key} is disabled; enable it before replaying its runs")
+    if recipe is None or not recipe.enabled:
+        raise ReplayError(f"the recipe of run {run_id} is disabled; enable it before replaying its runs")
     steps = list(session.scalars(select(Step).where(Step.run_id == original.id).order_by(Step.position)))
     done = [step.key for step in steps if step.position > 0 and step.status == "succeeded"]
     if mode == "trigger" and done and not force:
@@ -60,11 +61,8 @@ def replay_run(session: Session, run_id: int, *, mode: str = "failed_step", forc
             f"run {run_id} already did {', '.join(done)}; replaying it from the trigger would do that again. "
             "Replay it from the failed step, or use force to repeat it on purpose"
         )
-    _lock(session, original)
-    pending = session.scalar(select(Run.id).where(Run.replay_of_id == original.id, Run.status.not_in(FINAL)))
-    if pending is not None:
-        session.rollback()
-        raise ReplayError(f"run {run_id} is already being replayed by run {pending}; wait for it to finish")
+    carried = _carried_steps(session, recipe, run_id, steps) if mode == "trigger" and not force else []
+    _check_chain(session, original, force)
     now = utcnow()
     run = Run(
         recipe_id=recipe.id,
@@ -84,33 +82,76 @@ def replay_run(session: Session, run_id: int, *, mode: str = "failed_step", forc
     session.flush()
     if mode == "failed_step":
         for step in steps:
-            session.add(_copy(step, run))
+            session.add(_copy(step, run, step.position))
             if step.status != "succeeded":
                 break
-    elif not force:
-        for step in _unfinished_same_action(session, recipe, steps):
-            session.add(_copy(step, run))
+    for step, position in carried:
+        session.add(_copy(step, run, position))
     session.commit()
     return run
 
 
-def _lock(session: Session, original: Run) -> None:
-    """Take a write lock on the original run (a row lock on PostgreSQL, the write lock on SQLite)."""
-    session.execute(update(Run).where(Run.id == original.id).values(replay_of_id=Run.replay_of_id)
+def _check_chain(session: Session, original: Run, force: bool) -> None:
+    """Refuse a second replay of a run, and any replay while a run of its chain is still going.
+
+    All runs of one chain (the first run and its replays, and theirs) take the same lock, a write
+    on the chain's first run: a row lock on PostgreSQL, the database's write lock on SQLite. The
+    checks run under it, so two operators (or a bulk replay and a click) make one replay.
+    """
+    root = original
+    while root.replay_of_id is not None:
+        parent = session.get(Run, root.replay_of_id)
+        if parent is None:  # pruned by retention: the chain starts here now
+            break
+        root = parent
+    session.execute(update(Run).where(Run.id == root.id).values(replay_of_id=Run.replay_of_id)
                     .execution_options(synchronize_session=False))
+    chain, frontier = {root.id: root.status}, [root.id]
+    while frontier:
+        rows = session.execute(select(Run.id, Run.status, Run.replay_of_id).where(Run.replay_of_id.in_(frontier))).all()
+        frontier = [row.id for row in rows if row.id not in chain]
+        chain.update({row.id: row.status for row in rows})
+        replays = [row.id for row in rows if row.replay_of_id == original.id]
+        if replays and not force:
+            session.rollback()
+            raise ReplayError(
+                f"run {original.id} was already replayed (run {max(replays)}); replay the latest run of the chain, "
+                "or use force to replay this one again")
+    going = sorted(run_id for run_id, status in chain.items() if status not in FINAL)
+    if going:
+        session.rollback()
+        raise ReplayError(f"run {original.id} is already being replayed by run {going[-1]}; wait for it to finish")
 
 
-def _unfinished_same_action(session: Session, recipe: Recipe, steps: list[Step]) -> list[Step]:
-    """Action steps that were tried and did not succeed, where the current version has the same action."""
+def _carried_steps(session: Session, recipe: Recipe, run_id: int, steps: list[Step]) -> list[tuple[Step, int]]:
+    """Replay from the trigger: the run's tried-but-unfinished actions, placed where they are now.
+
+    A step is matched to the current version by its key and action (not its position: a step may
+    have been inserted before it); it keeps its idempotency key and attempt count there, so the
+    action first looks for the result of its earlier attempt. A tried step that cannot be matched
+    and may have reached the service (anything but a mapping failure, which never calls out) would
+    lose that protection: the replay then needs force.
+    """
     try:
-        current = compiled_recipe(session, recipe).steps
+        current = {spec.key: (position, spec.action)
+                   for position, spec in enumerate(compiled_recipe(session, recipe).steps, start=1)}
     except RecipeUnusable as exc:
         raise ReplayError(f"recipe {recipe.key} cannot run: {exc}") from None
-    return [
-        step for step in steps
-        if 0 < step.position <= len(current) and step.status != "succeeded" and step.attempt > 0
-        and current[step.position - 1].action == step.action_key
-    ]
+    carried, lost = [], []
+    for step in steps:
+        if step.position == 0 or step.status == "succeeded" or step.attempt == 0:
+            continue
+        position, action = current.get(step.key, (None, None))
+        if position is not None and action == step.action_key:
+            carried.append((step, position))
+        elif step.error_kind != "mapping":
+            lost.append(step.key)
+    if lost:
+        raise ReplayError(
+            f"run {run_id}: {', '.join(lost)} may have reached the service, and the recipe no longer has that "
+            "step with the same action, so a replay from the trigger could not check for its earlier result. "
+            "Replay it from the failed step, or use force to run the current version anyway")
+    return carried
 
 
 def replay_runs(session: Session, run_ids: list[int], *, mode: str = "failed_step") -> tuple[list[Run], list[str]]:
@@ -125,9 +166,9 @@ def replay_runs(session: Session, run_ids: list[int], *, mode: str = "failed_ste
     return replayed, problems
 
 
-def _copy(step: Step, run: Run) -> Step:
+def _copy(step: Step, run: Run, position: int) -> Step:
     return Step(
-        run_id=run.id, position=step.position, key=step.key, action_key=step.action_key,
+        run_id=run.id, position=position, key=step.key, action_key=step.action_key,
         status=step.status, attempt=step.attempt, idempotency_key=step.idempotency_key,
         input=step.input, output=step.output, error=step.error, error_kind=step.error_kind,
         started_at=step.started_at, finished_at=step.finished_at, duration_ms=step.duration_ms,

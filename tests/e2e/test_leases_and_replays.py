@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import requests
 from sqlalchemy import select, update
 
 from app.db import get_session
@@ -24,6 +25,8 @@ from app.models import Recipe, Run, Step, utcnow
 
 from .conftest import FINAL, Stack
 from .test_reliability import CREATE_DOC, _charge, _documents, _fault, _signed_document, _step
+
+AS_FILE = {"source": "file", "source_path": "recipes/asaas_charge_to_contract.yaml"}
 
 
 class Worker(threading.Thread):
@@ -191,8 +194,10 @@ def test_replay_from_the_trigger_refuses_to_repeat_a_step_that_succeeded_unless_
         session = get_session()
         carried = replay_run(session, failed.id, mode="trigger")  # contract failed: no force needed
         carried_id = carried.id
-        with pytest.raises(ReplayError, match="already being replayed"):
+        with pytest.raises(ReplayError, match="already replayed"):
             replay_run(session, failed.id, mode="trigger")
+        with pytest.raises(ReplayError, match="already being replayed"):  # force skips the first check only
+            replay_run(session, failed.id, mode="trigger", force=True)
     replayed = next(r for r in stack.settle() if r.id == carried_id)
     assert replayed.status == "succeeded", replayed.error
     contract = _step(stack, carried_id, "contract")
@@ -228,6 +233,53 @@ def test_a_failed_run_whose_first_action_succeeded_replays_from_the_trigger_only
     resumed = next(r for r in stack.settle(lambda rs: all(r.status in FINAL for r in rs)) if r.id == resumed_id)
     assert resumed.status == "succeeded", resumed.error
     assert len(stack.asaas_requests("POST", "/v3/customers")) == 1
+
+
+def test_a_run_whose_replay_succeeded_cannot_be_replayed_again_to_charge_twice(stack: Stack) -> None:
+    from app.engine.replay import replay_runs
+
+    _fault(stack.asaas, "POST", "/v3/payments", {"status": 503}, {"status": 503}, {"status": 503},
+           {"status": 503}, {"status": 503}, {"status": 503})
+    _signed_document(stack)
+    failed = stack.settle(lambda rs: bool(rs) and rs[0].status in FINAL, timeout=30)[0]
+    assert failed.status == "failed"
+    with stack.app.app_context():
+        first_id = replay_run(get_session(), failed.id).id
+    stack.settle(lambda rs: all(r.status in FINAL for r in rs))
+    assert _run(stack, first_id).status == "succeeded"
+    with stack.app.app_context():  # the original still shows "failed": a bulk "replay all failed" picks it
+        session = get_session()
+        replayed, problems = replay_runs(session, [failed.id])
+        assert replayed == [] and "already replayed" in problems[0]
+    assert len(stack.asaas_requests("POST", "/v3/payments")) == 7  # 6 refused + 1 created
+    assert len(requests.get(f"{stack.asaas}/_sandbox/state", timeout=5).json()["payments"]) == 1
+
+
+def test_replay_from_the_trigger_follows_a_step_that_moved_and_refuses_one_that_is_gone(stack: Stack) -> None:
+    from app.engine.recipes import save_recipe
+
+    _fault(stack.zapsign, "POST", CREATE_DOC, {"status": 400, "apply": True, "json": {"detail": "oops"}})
+    _charge(stack)
+    [failed] = stack.settle()
+    assert failed.status == "failed" and len(_documents(stack)) == 1
+    with stack.app.app_context():  # a new version checks the payment first: the contract moves to place 2
+        session = get_session()
+        document = dict(_recipe(stack, "asaas_charge_to_contract").definition)
+        check = {"key": "open", "action": "asaas.check_payment_open", "connection": "asaas",
+                 "input": {"id": {"path": "$.payment.id"}, "due_date": {"path": "$.payment.dueDate"}}}
+        moved = {**document, "steps": [check, *document["steps"]]}
+        assert not save_recipe(session, moved, **AS_FILE).errors
+        renamed = {**moved, "steps": [check, {**document["steps"][0], "key": "contrato"}]}
+        assert not save_recipe(session, renamed, **AS_FILE).errors
+        with pytest.raises(ReplayError, match="contract may have reached the service"):
+            replay_run(session, failed.id, mode="trigger")
+        assert not save_recipe(session, moved, **AS_FILE).errors
+        replay_id = replay_run(session, failed.id, mode="trigger").id
+    replayed = next(r for r in stack.settle() if r.id == replay_id)
+    assert replayed.status == "succeeded", replayed.error
+    contract = _step(stack, replay_id, "contract")
+    assert contract.position == 2 and contract.attempt == 2 and contract.output["reused"] is True
+    assert len(_documents(stack)) == 1
 
 
 def test_a_step_searches_for_its_earlier_result_from_the_start_of_the_replay_chain(stack: Stack) -> None:
