@@ -82,7 +82,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     app.after_request(security_headers)
     formatting.register_filters(app)
-    app.jinja_env.globals.update(status_label=labels.status_label, operator_label=labels.operator_label)
+    from app.web.wizard_schedule import summary as schedule_summary
+
+    app.jinja_env.globals.update(status_label=labels.status_label, operator_label=labels.operator_label,
+                                 schedule_summary=schedule_summary)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -86,6 +86,19 @@ def moment(value: Any, locale: str | None = None) -> str:
     return format_datetime(aware, pattern, tzinfo=_timezone(), locale=loc)
 
 
+def wall_clock(value: datetime, locale: str | None = None) -> str:
+    """An aware datetime to the minute in its own zone (a schedule's, not ``PONTE_TIMEZONE``):
+    ``10/03/2025 09:00`` (pt-BR) or ``Mar 10, 2025, 09:00`` (en)."""
+    loc = _locale(locale)
+    pattern = "dd/MM/yyyy HH:mm" if _is_pt(loc) else "MMM d, yyyy, HH:mm"
+    return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=loc)
+
+
+def weekday(value: datetime, locale: str | None = None) -> str:
+    """The day of the week of an aware datetime in its own zone: ``segunda-feira`` / ``Monday``."""
+    return format_datetime(value, "EEEE", tzinfo=value.tzinfo, locale=_locale(locale))
+
+
 def pretty_json(value: Any) -> str:
     """Indented JSON with secrets masked (by key name and by known secret values)."""
     if value is None:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from app.db import get_session
 from app.models import Recipe
 from app.web import bp, drafts
+from app.web import wizard_schedule as schedule
 from app.web.engine import export_yaml, set_enabled
 from app.web.runs_views import runs_for_recipe
 
@@ -121,7 +122,8 @@ def start_wizard() -> ResponseReturnValue:
 def recipe_detail(recipe_id: int) -> ResponseReturnValue:
     recipe = _recipe_or_404(recipe_id)
     return render_template("recipes/detail.html", recipe=recipe, yaml_text=export_yaml(recipe),
-                           runs=runs_for_recipe(get_session(), recipe.id))
+                           runs=runs_for_recipe(get_session(), recipe.id),
+                           next_runs=schedule.next_runs(recipe.definition, 3) if recipe.enabled else [])
 
 
 @bp.get("/automations/<int:recipe_id>/recipe.yaml")

@@ -1,7 +1,8 @@
 """The automation wizard, one screen per step like Pluga: trigger (blank only), accounts, filters,
 ZapSign template, field mapping with a live preview, finish. A collection rule (régua de cobrança)
 takes its own screens instead: accounts, reminder steps, who gets what today, finish
-(``wizard_collection``).
+(``wizard_collection``). The trigger may be the schedule: its form and next fire times are
+``wizard_schedule``; it has no account, so "accounts" asks only for the steps' connections.
 
 Every POST writes the screen's values into the server-side draft first, so nothing typed is lost on
 "back", on "+ condition" or on a reload; "next" then moves on, unless the screen found problems
@@ -29,6 +30,7 @@ from app.models import Recipe
 from app.web import bp, drafts
 from app.web import wizard_collection as collection
 from app.web import wizard_data as data
+from app.web import wizard_schedule as schedule
 from app.web.engine import preview, save_recipe, set_enabled
 
 STEPS = ("trigger", "connect", "filters", "template", "map", "finish")
@@ -42,7 +44,7 @@ def steps_for(draft: dict[str, Any]) -> list[str]:
         return list(collection.STEPS)
     document = draft["document"]
     has_template = any(s.get("action") == data.TEMPLATE_ACTION for s in document.get("steps") or [])
-    return [s for s in STEPS if (s != "trigger" or draft["template"] == "blank")
+    return [s for s in STEPS if (s != "trigger" or draft["template"] == "blank" or schedule.is_schedule(document))
             and (s != "template" or has_template)]
 
 
@@ -101,6 +103,16 @@ def wizard_preview(draft_id: str) -> ResponseReturnValue:
     return render_template("wizard/_preview.html", result=result, run=run)
 
 
+@bp.post("/automations/wizard/<draft_id>/schedule")
+@login_required
+def wizard_schedule_preview(draft_id: str) -> ResponseReturnValue:
+    """htmx: save the trigger screen as typed and show the schedule's next fire times (or why none)."""
+    draft = _draft_or_404(draft_id)
+    _apply_trigger(draft, request.form)
+    drafts.save_draft(draft)
+    return render_template("wizard/_schedule_preview.html", **schedule.context(draft))
+
+
 def _flag_missing_variables(session: Any, document: dict[str, Any], result: dict[str, Any]) -> None:
     """A required template variable left empty is legal for the engine but leaves a hole in the contract."""
     for step, shown in zip(document.get("steps") or [], result.get("steps") or [], strict=False):
@@ -117,26 +129,28 @@ def _flag_missing_variables(session: Any, document: dict[str, Any], result: dict
 
 # -- trigger (blank automations) ---------------------------------------------------------------
 
-def _apply_trigger(draft: dict[str, Any], form: Any) -> None:
+def _apply_trigger(draft: dict[str, Any], form: Any) -> list[str]:
     document = draft["document"]
     event, action = form.get("event", ""), form.get("action", "")
     if event and event != document["trigger"].get("event"):
-        document["trigger"] = {"connection": "", "event": event}
+        document["trigger"] = {"connection": "", "event": event} if data.needs_connection(event) else {"event": event}
+        draft.pop("schedule_form", None)
     current = (document.get("steps") or [{}])[0].get("action")
     if action and action != current:
         document["steps"] = [{"key": action.partition(".")[2] or "step", "action": action, "connection": "",
                               "input": {}}]
+    return schedule.apply(draft, form) if schedule.is_schedule(document) else []
 
 
 def _trigger_context(draft: dict[str, Any]) -> dict[str, Any]:
-    return {"triggers": data.trigger_choices(), "actions": data.action_choices()}
+    return {"triggers": data.trigger_choices(), "actions": data.action_choices(), **schedule.context(draft)}
 
 
 # -- connect -----------------------------------------------------------------------------------
 
 def _apply_connect(draft: dict[str, Any], form: Any) -> None:
     document = draft["document"]
-    if "trigger_connection" in form:
+    if "trigger_connection" in form and data.needs_connection(document["trigger"].get("event", "")):
         document["trigger"]["connection"] = form["trigger_connection"]
     for i, step in enumerate(document.get("steps") or []):
         if f"step_connection_{i}" in form:
@@ -147,8 +161,13 @@ def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
     session = get_session()
     document = draft["document"]
     roles = []
-    trigger_connector = data.connector_of(document["trigger"].get("event", ""))
-    if trigger_connector is not None:
+    event = document["trigger"].get("event", "")
+    trigger_connector = data.connector_of(event)
+    trigger_note = ""
+    if trigger_connector is not None and not data.needs_connection(event):
+        trigger_note = _("The trigger (%(trigger)s) needs no account.",
+                         trigger=schedule.summary(document) or data.title_of(trigger_connector))
+    elif trigger_connector is not None:
         roles.append({"name": "trigger_connection", "connector": trigger_connector, "label": _("Trigger"),
                       "current": document["trigger"].get("connection", ""),
                       "options": data.connections_for(session, trigger_connector.key)})
@@ -159,7 +178,7 @@ def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
                           "label": _("Step %(n)d: %(key)s", n=i + 1, key=step["key"]),
                           "current": step.get("connection", ""),
                           "options": data.connections_for(session, connector.key)})
-    return {"roles": roles}
+    return {"roles": roles, "trigger_note": trigger_note}
 
 
 # -- filters -----------------------------------------------------------------------------------
@@ -322,8 +341,12 @@ def _finish(draft: dict[str, Any]) -> tuple[Recipe | None, list[str]]:
     set_enabled(session, result.recipe, bool(document.get("enabled", True)))
     session.commit()
     drafts.delete_draft(draft)
-    flash(_("Automation saved. It runs on the next matching event.") if result.recipe.enabled
-          else _("Automation saved (disabled)."), "success")
+    upcoming = schedule.next_runs(result.recipe.definition)
+    if result.recipe.enabled and upcoming:
+        flash(_("Automation saved. Its next run is on %(when)s.", when=upcoming[0]["text"]), "success")
+    else:
+        flash(_("Automation saved. It runs on the next matching event.") if result.recipe.enabled
+              else _("Automation saved (disabled)."), "success")
     return result.recipe, []
 
 

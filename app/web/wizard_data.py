@@ -1,9 +1,10 @@
 """What the wizard's screens offer: triggers, actions, connections, source fields, target fields.
 
 Source fields come from the last real trigger output of the chosen connection (so the examples are
-the user's own data) or else from the trigger's ``sample``, plus each earlier step's action sample
-under ``steps.<key>``. Target fields are the action's ``input_schema`` properties and, for a ZapSign
-template, the template's variables read live from the account.
+the user's own data) or else from the trigger's ``sample`` (for the schedule: the event its next fire
+time will emit), plus each earlier step's action sample under ``steps.<key>``. Target fields are the
+action's ``input_schema`` properties and, for a ZapSign template, the template's variables read live
+from the account.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Connection, Recipe, Run
 from app.web import drafts
+from app.web import wizard_schedule as schedule
 from app.web.engine import run_lookup
 from connectors import registry
 
@@ -31,8 +33,10 @@ def title_of(item: Any) -> str:
 
 
 def trigger_choices() -> list[tuple[str, str]]:
-    return [(f"{c.key}.{t.key}", f"{c.title}: {title_of(t)}")
-            for c in registry.CONNECTORS for t in c.triggers if t.kind == "webhook"]
+    """Webhook triggers, and the schedule (its title says what it is: it has no account to name)."""
+    return [(f"{c.key}.{t.key}", f"{c.title}: {title_of(t)}" if c.needs_connection else title_of(t))
+            for c in registry.CONNECTORS for t in c.triggers
+            if t.kind == "webhook" or f"{c.key}.{t.key}" == schedule.EVENT]
 
 
 def action_choices() -> list[tuple[str, str]]:
@@ -44,6 +48,12 @@ def connector_of(qualified: str) -> Any:
         return registry.get_connector(qualified.partition(".")[0])
     except LookupError:
         return None
+
+
+def needs_connection(qualified: str) -> bool:
+    """False for a trigger with no account behind it (the schedule): the recipe names no connection."""
+    connector = connector_of(qualified)
+    return connector is None or bool(getattr(connector, "needs_connection", True))
 
 
 def connections_for(session: Session, connector_key: str) -> list[Connection]:
@@ -67,6 +77,10 @@ def source_document(session: Session, document: dict[str, Any]) -> tuple[dict[st
             .order_by(Run.id.desc()).limit(1))
         if run is not None and isinstance(run.trigger_output, dict):
             return run.trigger_output, run
+    if event == schedule.EVENT:
+        upcoming = schedule.sample_payload(schedule.options_of(document))
+        if upcoming is not None:
+            return upcoming, None
     try:
         _, trigger = registry.get_trigger(event)
     except LookupError:

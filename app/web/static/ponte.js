@@ -34,6 +34,24 @@
     field.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // Parts of a form shown for some choices only: data-show-if="name=value1 value2" follows the control
+  // called name. A hidden fieldset is disabled too, so its fields are neither sent nor validated.
+  function showChosenParts() {
+    var parts = document.querySelectorAll("[data-show-if]");
+    for (var i = 0; i < parts.length; i++) {
+      var rule = parts[i].getAttribute("data-show-if");
+      var cut = rule.indexOf("=");
+      var scope = parts[i].closest("form") || document;
+      var control = scope.querySelector('[name="' + rule.slice(0, cut) + '"]');
+      if (!control) { continue; }
+      var shown = rule.slice(cut + 1).split(" ").indexOf(control.value) >= 0;
+      parts[i].hidden = !shown;
+      if ("disabled" in parts[i]) { parts[i].disabled = !shown; }
+    }
+  }
+  document.addEventListener("change", showChosenParts);
+  window.addEventListener("pageshow", showChosenParts);
+
   // A header checkbox with data-check-all="name" toggles every checkbox of that name.
   document.addEventListener("change", function (event) {
     var name = event.target.getAttribute && event.target.getAttribute("data-check-all");
