@@ -2,13 +2,16 @@
 
 Matching reads only the recipes of the event's connection (indexed on connection, trigger and
 enabled), so its cost does not grow with the number of recipes elsewhere. A run's ``dedupe_key``
-(``<recipe>:<event>``) is unique, so two dispatchers racing on one event still make one run.
+(``<recipe>:<event>``) is unique, so two dispatchers racing on one event still make one run; a
+trigger that acts once per business object (a signed document) names it instead of the event, so
+two deliveries about one document make one run too.
 An event stored by a polling trigger carries its ``recipe_id`` and goes to that recipe alone
 (app/engine/polling.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from sqlalchemy import select
@@ -46,6 +49,22 @@ def matching_recipes(session: Session, event: Event) -> list[Recipe]:
     return matched
 
 
+def run_key(recipe: Recipe, event: Event) -> str:
+    """The run's unique key: ``<recipe>:<event>``, or ``<recipe>:once:<name>`` for a trigger that acts
+    once per business object (``Trigger.once_per``); names too long for the column are hashed."""
+    try:
+        _, trigger = registry.get_trigger(recipe.trigger_key)
+    except LookupError:
+        trigger = None
+    options = (recipe.definition.get("trigger") or {}).get("options") or {}
+    once = trigger.once_per(event.event_type, event.payload, options) if trigger and trigger.once_per else None
+    if not once:
+        return f"{recipe.id}:{event.id}"
+    if len(once) > 200:
+        once = "sha256:" + hashlib.sha256(once.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{recipe.id}:once:{once}"
+
+
 def dispatch_event(session: Session, event: Event) -> list[int]:
     """Queue a run for every recipe this event fires; returns the new run ids. Commits."""
     created: list[int] = []
@@ -54,7 +73,7 @@ def dispatch_event(session: Session, event: Event) -> list[int]:
             "recipe_id": recipe.id,
             "recipe_version": recipe.version,
             "event_id": event.id,
-            "dedupe_key": f"{recipe.id}:{event.id}",
+            "dedupe_key": run_key(recipe, event),
             "status": "queued",
             "attempt": 0,
             "max_attempts": int((recipe.definition.get("retry") or {}).get("max_attempts", 6)),

@@ -97,6 +97,9 @@ class Trigger:
     parse) as ``(option name, message)`` pairs; the loader reports them as ``file:line``.
     ``clock`` marks a polling trigger that reads only the clock (no call out): the scheduler asks it
     every few seconds instead of every ``SCHEDULER_POLL_SECONDS``, so a minute-level schedule is on time.
+    ``once_per(event_type, payload, options)`` names what a recipe acts on at most once (e.g. a
+    document's token): two distinct events with the same name (two signers' deliveries that both
+    say "fully signed") make one run. None: one run per event.
     """
 
     key: str
@@ -113,6 +116,7 @@ class Trigger:
     title_pt: str = ""
     check_options: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
     clock: bool = False
+    once_per: Callable[[str, JSON, Mapping[str, Any]], str | None] | None = None
 
     def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
         if self.matches is not None:

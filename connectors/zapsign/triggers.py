@@ -72,6 +72,22 @@ def _signed_matches(event_type: str, payload: JSON, options: Mapping[str, Any]) 
     return document_status(payload.get("status")) == "signed"
 
 
+def _signed_once_per(event_type: str, payload: JSON, options: Mapping[str, Any]) -> str | None:
+    """Once per document (all_signed), or once per signer of a document (every_signature).
+
+    Two signers signing close together can both deliver ``doc_signed`` with the document already
+    ``signed``, and a re-sent delivery may carry a new ``last_update_at``: distinct events, one run.
+    """
+    token = payload.get("token")
+    if not isinstance(token, str) or not token:
+        return None
+    if (options.get("when") or "all_signed") == "every_signature":
+        who = payload.get("signer_who_signed")
+        signer = who.get("token") if isinstance(who, dict) else None
+        return f"zapsign-doc:{token}:signer:{signer}" if isinstance(signer, str) and signer else None
+    return f"zapsign-doc:{token}"
+
+
 def _sample(event_type: str) -> JSON:
     return prepare(None, WEBHOOK_EXAMPLES[event_type], {})
 
@@ -102,6 +118,7 @@ DOCUMENT_SIGNED = Trigger(
     },
     event_types=("doc_signed",),
     matches=_signed_matches,
+    once_per=_signed_once_per,
     prepare=prepare,
 )
 

@@ -21,7 +21,7 @@ from app.engine.executor import claim_runs, execute_one
 from app.engine.recipes import set_enabled
 from app.engine.replay import ReplayError, replay_run
 from app.engine.runner import RunSettings
-from app.models import Recipe, Run, Step, utcnow
+from app.models import Connection, Recipe, Run, Step, utcnow
 
 from .conftest import FINAL, Stack
 from .test_reliability import CREATE_DOC, _charge, _documents, _fault, _signed_document, _step
@@ -301,3 +301,28 @@ def test_a_step_searches_for_its_earlier_result_from_the_start_of_the_replay_cha
         session.commit()
         assert _chain_started_at(session, third).date() == (utcnow() - timedelta(days=9)).date()
         assert session.scalars(select(Step).where(Step.run_id == third.id)).all() == []
+
+
+def test_two_deliveries_that_both_say_fully_signed_make_one_charge(stack: Stack) -> None:
+    _signed_document(stack)
+    stack.drain()
+    [delivery] = [d for d in requests.get(f"{stack.zapsign}/_sandbox/deliveries", timeout=5).json()
+                  if d["event_type"] == "doc_signed"]
+    # The second signer's delivery, computed once the document was already "signed": a distinct event.
+    body = {**delivery["body"], "last_update_at": "2099-01-01T00:00:00.000000Z",
+            "signer_who_signed": {**delivery["body"]["signer_who_signed"], "token": "second-signer"}}
+    with stack.app.app_context():
+        zapsign = get_session().scalar(select(Connection).where(Connection.name == "zapsign"))
+        secret = zapsign.get_credentials()["webhook_secret"]
+    answer = requests.post(delivery["url"], json=body, headers={"X-Ponte-Secret": secret}, timeout=5)
+    assert answer.status_code == 200
+    runs = stack.settle(lambda rs: bool(rs) and all(r.status in FINAL for r in rs), timeout=30)
+    signed_runs = [
+        r for r in runs if _recipe_key(stack, r) == "zapsign_signed_to_charge"]
+    assert len(stack.events()) >= 2 and len(signed_runs) == 1
+    assert len(requests.get(f"{stack.asaas}/_sandbox/state", timeout=5).json()["payments"]) == 1
+
+
+def _recipe_key(stack: Stack, run: Run) -> str:
+    with stack.app.app_context():
+        return get_session().get(Recipe, run.recipe_id).key

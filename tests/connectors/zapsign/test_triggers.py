@@ -81,3 +81,13 @@ def test_triggers_fire_only_on_their_event(example: Any) -> None:
     assert by_key["document_created"].fires_on("doc_created", example("doc_created"), {})
     assert not by_key["document_created"].fires_on("doc_signed", example("doc_signed"), {})
     assert not by_key["document_signed"].fires_on("doc_created", example("doc_created"), {})
+
+
+def test_document_signed_acts_once_per_document_or_once_per_signer() -> None:
+    body = {"token": "doc-1", "status": "signed", "signer_who_signed": {"token": "s-2"}}
+    once = DOCUMENT_SIGNED.once_per
+    assert once is not None
+    resent = {**body, "last_update_at": "x"}
+    assert once("doc_signed", body, {}) == once("doc_signed", resent, {}) == "zapsign-doc:doc-1"
+    assert once("doc_signed", body, {"when": "every_signature"}) == "zapsign-doc:doc-1:signer:s-2"
+    assert once("doc_signed", {"status": "signed"}, {}) is None  # nothing to name: one run per event
