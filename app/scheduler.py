@@ -24,11 +24,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import get_db
+from app.engine import locks
 from app.engine.executor import process_alive as _alive
 from app.models import SchedulerLock, utcnow
 
@@ -38,30 +38,13 @@ LOCK_NAME = "scheduler"
 
 
 def try_acquire(session: Session, owner: str, lease_seconds: float, name: str = LOCK_NAME) -> bool:
-    """Take or renew the lease for ``owner``; True when ``owner`` holds it afterwards. Commits."""
-    now = utcnow()
-    expires = now + timedelta(seconds=lease_seconds)
-    result = session.execute(
-        update(SchedulerLock)
-        .where(SchedulerLock.name == name, or_(SchedulerLock.owner == owner, SchedulerLock.expires_at < now))
-        .values(owner=owner, expires_at=expires)
-        .execution_options(synchronize_session=False)
-    )
-    taken = result.rowcount == 1
-    if not taken:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = (insert(SchedulerLock).values(name=name, owner=owner, expires_at=expires)
-                     .on_conflict_do_nothing(index_elements=["name"]).returning(SchedulerLock.name))
-        taken = session.execute(statement).scalar() is not None
-    session.commit()
-    return taken
+    """Take or renew the scheduler's lease for ``owner``; True when ``owner`` holds it afterwards. Commits."""
+    return locks.try_acquire(session, owner, lease_seconds, name)
 
 
 def release(session: Session, owner: str, name: str = LOCK_NAME) -> None:
     """Give the lease up at shutdown so another process takes over at once."""
-    session.execute(update(SchedulerLock).where(SchedulerLock.name == name, SchedulerLock.owner == owner)
-                    .values(expires_at=utcnow()).execution_options(synchronize_session=False))
-    session.commit()
+    locks.release(session, owner, name)
 
 
 def release_dead_holder(session: Session, name: str = LOCK_NAME) -> bool:

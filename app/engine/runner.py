@@ -29,12 +29,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.engine import hooks
+from app.engine import hooks, locks
 from app.engine.compiled import RecipeUnusable, compiled_recipe
 from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
@@ -160,7 +161,7 @@ def _trigger_step(session, run, recipe, spec, steps, settings, since) -> dict[st
     step = _begin_step(session, run, 0, TRIGGER_STEP, spec.trigger.event, existing, payload, settings)
 
     def produce() -> dict[str, Any]:
-        ctx = _context(connection, step, settings, since)
+        ctx = _context(connection, step, settings, since, session.get_bind())
         return trigger.output(ctx, payload, spec.trigger.options or {})
 
     output = _call(session, run, step, produce, connection, settings)
@@ -187,7 +188,7 @@ def _action_step(session, run, step_spec, position, existing, doc, settings, sin
         raise StepFailed(error, step, None) from None
 
     def act() -> Any:
-        return action.run(_context(connection, step, settings, since), mapped.value)
+        return action.run(_context(connection, step, settings, since, session.get_bind()), mapped.value)
 
     return _call(session, run, step, act, connection, settings)
 
@@ -379,7 +380,19 @@ def _chain_started_at(session: Session, run: Run) -> datetime:
     return _aware(created)
 
 
-def _context(connection: Connection | None, step: Step, settings: RunSettings, since: datetime) -> Context:
+@contextmanager
+def _exclusive(bind: Any, name: str) -> Iterator[None]:
+    """``Context.exclusive``: a database lock; a wait too long becomes a retry, not a failure."""
+    try:
+        with locks.exclusive(bind, name):
+            yield
+    except locks.LockTimeout as exc:
+        raise TransientError("another run holds this record right now; trying again shortly",
+                             internal_message=str(exc), retry_after=30) from None
+
+
+def _context(connection: Connection | None, step: Step, settings: RunSettings, since: datetime,
+             bind: Any) -> Context:
     """The connector's view of one call; a trigger that needs no account (a schedule) gets no config."""
     return Context(
         config=connection.config() if connection is not None else {},
@@ -389,6 +402,7 @@ def _context(connection: Connection | None, step: Step, settings: RunSettings, s
         connection_name=connection.name if connection is not None else "",
         sleep=settings.sleep,
         first_attempt_at=since,
+        lock=partial(_exclusive, bind),
     )
 
 

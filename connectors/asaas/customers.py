@@ -84,17 +84,21 @@ def find_customer(client: HttpClient, cpf_cnpj: str) -> dict[str, Any] | None:
 
 
 def find_or_create_customer(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Search by CPF/CNPJ, create when missing. Asaas has no unique key on cpfCnpj, so the search
+    and the create run under ``ctx.exclusive`` per account and document: two runs for one customer
+    at once (two contracts signed together) make one customer, not two."""
     document = normalize_cpf_cnpj(data.get("cpfCnpj"))
     client = client_for(ctx)
-    existing = find_customer(client, document)
-    if existing is not None:
-        ctx.logger.info("reusing Asaas customer %s for this CPF/CNPJ", existing.get("id"))
-        return _output(existing, created=False)
-    body = {k: data[k] for k in CUSTOMER_FIELDS if data.get(k) not in (None, "")}
-    body["cpfCnpj"] = document
-    if "postalCode" in body:
-        body["postalCode"] = re.sub(r"\D", "", str(body["postalCode"]))
-    created = client.post("/customers", json=body)
+    with ctx.exclusive(f"asaas-customer:{ctx.connection_name}:{document}"):
+        existing = find_customer(client, document)
+        if existing is not None:
+            ctx.logger.info("reusing Asaas customer %s for this CPF/CNPJ", existing.get("id"))
+            return _output(existing, created=False)
+        body = {k: data[k] for k in CUSTOMER_FIELDS if data.get(k) not in (None, "")}
+        body["cpfCnpj"] = document
+        if "postalCode" in body:
+            body["postalCode"] = re.sub(r"\D", "", str(body["postalCode"]))
+        created = client.post("/customers", json=body)
     return _output(created, created=True)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,9 @@ class Context:
     ``attempt`` starts at 1; above 1 an action must look for its own earlier result first.
     ``first_attempt_at`` (UTC) is no later than the first attempt with this idempotency key: an
     action searching for its own earlier result need not look at anything older.
+    ``exclusive(name)`` holds a lock shared by every worker of this Ponte for a read-then-write the
+    service cannot make atomic (find a customer by CPF, else create it); outside the engine (unit
+    tests, previews) it holds nothing.
     """
 
     config: Mapping[str, Any]
@@ -40,6 +44,10 @@ class Context:
     connection_name: str = ""
     sleep: Callable[[float], None] | None = None
     first_attempt_at: datetime | None = None
+    lock: Callable[[str], AbstractContextManager[None]] | None = None
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        return self.lock(name) if self.lock is not None else nullcontext()
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.config.get(key, default)

@@ -326,3 +326,27 @@ def test_two_deliveries_that_both_say_fully_signed_make_one_charge(stack: Stack)
 def _recipe_key(stack: Stack, run: Run) -> str:
     with stack.app.app_context():
         return get_session().get(Recipe, run.recipe_id).key
+
+
+def test_two_runs_for_one_cpf_at_once_create_one_asaas_customer(stack: Stack) -> None:
+    from app.engine.dispatch import dispatch_pending
+
+    # The create answers slowly, so without a lock the other run would search meanwhile, find
+    # nothing, and create the customer a second time.
+    _fault(stack.asaas, "POST", "/v3/customers", {"delay": 0.5, "apply": True}, {"delay": 0.5, "apply": True})
+    _signed_document(stack)
+    _signed_document(stack)  # the same CPF: a second contract of the same customer
+    stack.drain()
+    with stack.app.app_context():
+        dispatch_pending(get_session())
+    claimed = _claim(stack, "host:1:a", lease_seconds=300)
+    assert len(claimed) == 2
+    workers = [Worker(stack, run_id, _settings(stack, "host:1:a", 300)) for run_id in claimed]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert [w.result for w in workers] == ["succeeded", "succeeded"]
+    assert len(stack.asaas_requests("POST", "/v3/customers")) == 1
+    created = sorted(bool(_step(stack, run_id, "customer").output["created"]) for run_id in claimed)
+    assert created == [False, True]

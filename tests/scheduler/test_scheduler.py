@@ -164,3 +164,33 @@ def test_a_lease_left_by_a_dead_process_of_this_host_is_freed_at_start(app: Flas
     assert release_dead_holder(session) and try_acquire(session, "next", 60)
     assert not release_dead_holder(session)  # "next" is not a host:pid owner
     session.close()
+
+
+def test_an_exclusive_block_waits_for_the_holder_and_times_out_with_a_clear_error(app: Flask) -> None:
+    import threading
+
+    from app.db import get_db
+    from app.engine import locks
+
+    order: list[str] = []
+    with app.app_context():
+        bind = get_db(app).engine
+
+        def second() -> None:
+            with locks.exclusive(bind, "customer:52998224725", wait_seconds=10, poll_seconds=0.01):
+                order.append("second")
+
+        with locks.exclusive(bind, "customer:52998224725"):
+            waiter = threading.Thread(target=second)
+            waiter.start()
+            waiter.join(timeout=0.3)
+            assert waiter.is_alive()  # held: the second block waits
+            order.append("first")
+            with (pytest.raises(locks.LockTimeout, match="held by someone else"),
+                  locks.exclusive(bind, "customer:52998224725", wait_seconds=0.05, poll_seconds=0.01)):
+                pass
+        waiter.join(timeout=10)
+        assert order == ["first", "second"]
+        long_name = "asaas-customer:" + "x" * 200
+        assert len(locks.lock_name(long_name)) == locks.MAX_NAME
+        assert locks.lock_name(long_name) == locks.lock_name(long_name)
