@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 KEY_HELP = (
     "generate one with: flask --app wsgi keys generate "
@@ -30,6 +31,8 @@ class Config:
     PONTE_VAULT_KEYS: str | None = None  # None: instance/vault.key, created on first start
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     LOG_LEVEL = "INFO"
+    # The business's zone: what "today" is in filters, how dates are formatted and shown.
+    PONTE_TIMEZONE = "America/Sao_Paulo"
     SMTP_HOST = ""
     SMTP_PORT = 587
     SMTP_USERNAME = ""
@@ -125,6 +128,15 @@ def _url(name: str, raw: str) -> str:
     return raw.strip().rstrip("/")
 
 
+def _zone(name: str, raw: str) -> str:
+    value = raw.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone such as America/Sao_Paulo, got {raw!r}") from None
+    return value
+
+
 def _level(name: str, raw: str) -> str:
     return _choice("debug", "info", "warning", "error", "critical")(name, raw).upper()
 
@@ -135,6 +147,7 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "PONTE_VAULT_KEYS": _str,
     "PUBLIC_BASE_URL": _url,
     "LOG_LEVEL": _level,
+    "PONTE_TIMEZONE": _zone,
     "SMTP_HOST": _str,
     "SMTP_PORT": _int,
     "SMTP_USERNAME": _str,

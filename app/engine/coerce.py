@@ -9,7 +9,6 @@ function raises :class:`CoerceError` with a message fit for a run's explanation,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -72,7 +71,8 @@ def to_datetime(value: Any) -> tuple[datetime, bool]:
     """Read a date or datetime; returns ``(moment, has_time)`` so date-only values compare by day.
 
     Accepts ``date``/``datetime`` objects, ISO dates and datetimes (``Z`` or offsets), Asaas
-    ``"YYYY-MM-DD HH:MM:SS"`` and ``dd/mm/aaaa`` (optionally with ``HH:MM[:SS]``).
+    ``"YYYY-MM-DD HH:MM:SS"`` and ``dd/mm/aaaa`` (optionally with ``HH:MM[:SS]``). An offset is
+    kept; a value without one stays naive, and its readers take it as business-zone time (``clock``).
     """
     if isinstance(value, datetime):
         return value, True
@@ -128,5 +128,3 @@ def short_repr(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
-
-Clock = Callable[[], date]

@@ -1,8 +1,12 @@
 """Mapping value expressions, compiled into small node objects that render a document.
 
 An expression is a scalar constant, ``{const: X}``, ``{path: JSONPATH, format?, default?}``,
-``{text: "... {{ dotted.path }} ...", format?}``, a nested object (a dict with no reserved word) or a
-list of expressions. Compilation collects every problem with its location inside ``fields``.
+``{text: "... {{ dotted.path }} ...", format?, default?}``, a nested object (a dict with no reserved
+word) or a list of expressions. Compilation collects every problem with its location inside ``fields``.
+
+A path or text with no value in the event (absent or null) takes its ``default:`` as written, else
+the ``format:`` steps from its first ``{default: X}`` on; with neither, it is left out of the result
+and recorded as :class:`Missing` for ``mapping.check_required`` to judge.
 """
 
 from __future__ import annotations
@@ -44,11 +48,23 @@ def target_name(location: Location) -> str:
     return out
 
 
+class Missing(tuple[str, str]):
+    """``(target, source)`` of a value the event lacks; ``location`` is the target as key parts
+    (``("variables", "NOME COMPLETO")``), which a dotted name cannot always say."""
+
+    location: Location
+
+    def __new__(cls, target: str, source: str, location: Location) -> Missing:
+        self = super().__new__(cls, (target, source))
+        self.location = location
+        return self
+
+
 @dataclass
 class RenderState:
     """What one ``apply`` collects besides the value: absent sources and formatter failures."""
 
-    missing: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
     errors: list[MappingError] = field(default_factory=list)
 
 
@@ -93,6 +109,19 @@ def _formatted(pipeline: Pipeline, value: Any, source: str, location: Location, 
         return MISSING
 
 
+def _absent(expr: PathExpr | TextExpr, sources: list[str], label: str, location: Location,
+            state: RenderState) -> Any:
+    """The value of an expression whose ``sources`` have no value: its default, or MISSING (noted)."""
+    if expr.default is not MISSING:
+        return copy.deepcopy(expr.default)
+    fallback = expr.pipeline.when_absent()
+    if fallback is not None:
+        return _formatted(fallback, None, label, location, state)
+    target = target_name(location)
+    state.missing.extend(Missing(target, source, location) for source in sources)
+    return MISSING
+
+
 @dataclass(frozen=True)
 class PathExpr(Expr):
     source: str
@@ -103,10 +132,7 @@ class PathExpr(Expr):
     def render(self, doc: Any, location: Location, state: RenderState) -> Any:
         value = find(self.compiled, doc)
         if value is MISSING or value is None:
-            if self.default is not MISSING:
-                return copy.deepcopy(self.default)
-            state.missing.append((target_name(location), self.source))
-            return MISSING
+            return _absent(self, [self.source], self.source, location, state)
         return _formatted(self.pipeline, value, self.source, location, state)
 
     def sources(self, location: Location) -> Iterator[tuple[str, str, Location]]:
@@ -117,10 +143,12 @@ class PathExpr(Expr):
 class TextExpr(Expr):
     parts: tuple[str | tuple[str, JSONPath], ...]
     pipeline: Pipeline
+    default: Any = MISSING
 
     def render(self, doc: Any, location: Location, state: RenderState) -> Any:
         out: list[str] = []
-        absent = False
+        absent: list[str] = []
+        failed = False
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
@@ -128,16 +156,17 @@ class TextExpr(Expr):
             source, compiled = part
             value = find(compiled, doc)
             if value is MISSING or value is None:
-                state.missing.append((target_name(location), source))
-                absent = True
+                absent.append(source)
                 continue
             try:
                 out.append(to_text(value))
             except CoerceError as exc:
                 state.errors.append(MappingError(target_name(location), source, str(exc), location=location))
-                absent = True
-        if absent:
+                failed = True
+        if failed:
             return MISSING
+        if absent:
+            return _absent(self, absent, "text", location, state)
         return _formatted(self.pipeline, "".join(out), "text", location, state)
 
     def sources(self, location: Location) -> Iterator[tuple[str, str, Location]]:
@@ -216,7 +245,7 @@ def _compile_operator(raw: Mapping[str, Any], loc: Location, errors: list[Mappin
         fail(f"an expression has exactly one of path, const or text{found}")
         return None
     kind = kinds[0]
-    extra = {"const": {"format", "default"}, "text": {"default"}, "path": set()}[kind] & set(raw)
+    extra = {"const": {"format", "default"}, "text": set(), "path": set()}[kind] & set(raw)
     if extra:
         fail(f"{kind} does not take {', '.join(sorted(extra))}")
     if kind == "const":
@@ -231,7 +260,7 @@ def _compile_operator(raw: Mapping[str, Any], loc: Location, errors: list[Mappin
         if kind == "path":
             expr: Expr = PathExpr(source, compile_path(raw["path"]), pipeline, raw.get("default", MISSING))
         elif isinstance(raw["text"], str):
-            expr = TextExpr(_text_parts(raw["text"]), pipeline)
+            expr = TextExpr(_text_parts(raw["text"]), pipeline, raw.get("default", MISSING))
         else:
             raise ValueError(f"text must be a string, not {short_repr(raw['text'])}")
     except (PathSyntaxError, ValueError) as exc:

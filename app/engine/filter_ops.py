@@ -3,6 +3,10 @@
 Defaults: greater/less/between compare numbers, before/after compare dates, is_true/is_false read
 booleans; the rest compare as-is, except that a number meets a numeric string as a number
 (``"1.234,56"`` equals ``1234.56``) and strings compare case-insensitively unless ``case_sensitive``.
+
+Dates: two values with a time compare as instants (a naive time is wall time in the business zone,
+so Asaas ``"2025-03-10 23:00:00"`` is São Paulo time); if either side is a date only, both compare
+as days in that zone (``2025-03-11T01:00Z`` is still March 10th in São Paulo).
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any
 
 from jsonpath_ng import JSONPath
 
+from app.engine.clock import in_zone
 from app.engine.coerce import (
     CoerceError,
     is_relative_date,
@@ -33,6 +38,14 @@ NO_VALUE_OPS = frozenset({"is_true", "is_false", "exists", "not_exists", "is_emp
 _DEFAULT_TYPE = {"greater": "number", "greater_or_equal": "number", "less": "number",
                  "less_or_equal": "number", "between": "number", "before": "date", "after": "date",
                  "is_true": "boolean", "is_false": "boolean"}
+
+
+@dataclass(frozen=True)
+class Today:
+    """What a filter evaluation needs to know about time: the date in the business zone, and the zone."""
+
+    day: date
+    zone: tzinfo
 
 
 @dataclass(frozen=True)
@@ -97,13 +110,13 @@ def _coerce(kind: str | None, value: Any, case_sensitive: bool) -> Any:
     return value
 
 
-def _expected(c: Condition, operand: Any, today: date) -> Any:
+def _expected(c: Condition, operand: Any, today: Today) -> Any:
     if c.kind == "date" and isinstance(operand, str):
-        return to_datetime(resolve_relative_date(operand, today))
+        return to_datetime(resolve_relative_date(operand, today.day))
     return operand
 
 
-def _comparable(c: Condition, actual: Any, operand: Any, today: date) -> tuple[Any, Any]:
+def _comparable(c: Condition, actual: Any, operand: Any, today: Today) -> tuple[Any, Any]:
     """Both sides as one comparable type; dates compare by day unless both carry a time."""
     expected = _expected(c, operand, today)
     if c.kind is None:
@@ -111,9 +124,8 @@ def _comparable(c: Condition, actual: Any, operand: Any, today: date) -> tuple[A
     value = _coerce(c.kind, actual, c.case_sensitive)
     if c.kind == "date":
         (a, a_time), (e, e_time) = value, expected
-        if a_time and e_time:
-            return a.replace(tzinfo=None), e.replace(tzinfo=None)
-        return a.date(), e.date()
+        a, e = in_zone(a, today.zone), in_zone(e, today.zone)
+        return (a, e) if a_time and e_time else (a.date(), e.date())
     return value, expected
 
 
@@ -131,7 +143,7 @@ def _loose(actual: Any, expected: Any, case_sensitive: bool) -> tuple[Any, Any]:
     return actual, expected
 
 
-def _equal(c: Condition, actual: Any, operand: Any, today: date) -> bool:
+def _equal(c: Condition, actual: Any, operand: Any, today: Today) -> bool:
     try:
         a, e = _comparable(c, actual, operand, today)
     except CoerceError:
@@ -146,7 +158,7 @@ def _text(c: Condition, value: Any) -> str:
     return text if c.case_sensitive else text.casefold()
 
 
-def _contains(c: Condition, actual: Any, today: date) -> bool:
+def _contains(c: Condition, actual: Any, today: Today) -> bool:
     if isinstance(actual, list):
         return any(_equal(c, item, c.operand, today) for item in actual)
     if isinstance(actual, dict):
@@ -154,8 +166,8 @@ def _contains(c: Condition, actual: Any, today: date) -> bool:
     return _text(c, c.value) in _text(c, actual)
 
 
-def _ordered(check: Callable[[Any, Any], bool]) -> Callable[[Condition, Any, date], bool]:
-    def run(c: Condition, actual: Any, today: date) -> bool:
+def _ordered(check: Callable[[Any, Any], bool]) -> Callable[[Condition, Any, Today], bool]:
+    def run(c: Condition, actual: Any, today: Today) -> bool:
         a, e = _comparable(c, actual, c.operand, today)
         try:
             return check(a, e)
@@ -166,7 +178,7 @@ def _ordered(check: Callable[[Any, Any], bool]) -> Callable[[Condition, Any, dat
     return run
 
 
-def _between(c: Condition, actual: Any, today: date) -> bool:
+def _between(c: Condition, actual: Any, today: Today) -> bool:
     a, low = _comparable(c, actual, c.operand[0], today)
     _, high = _comparable(c, actual, c.operand[1], today)
     return bool(low <= a <= high)
@@ -180,11 +192,11 @@ def _is_empty(actual: Any) -> bool:
     return isinstance(actual, list | dict) and not actual
 
 
-def _matches(c: Condition, actual: Any, _: date) -> bool:
+def _matches(c: Condition, actual: Any, _: Today) -> bool:
     return c.operand.search(to_text(actual)[:MAX_MATCH_INPUT]) is not None
 
 
-_Op = Callable[[Condition, Any, date], bool]
+_Op = Callable[[Condition, Any, Today], bool]
 _VALUE_OPS: dict[str, _Op] = {
     "equals": lambda c, a, t: _equal(c, a, c.operand, t),
     "not_equals": lambda c, a, t: not _equal(c, a, c.operand, t),
@@ -216,8 +228,8 @@ _PRESENCE_OPS: dict[str, Callable[[Any], bool]] = {
 OPERATORS: tuple[str, ...] = (*_VALUE_OPS, *_PRESENCE_OPS)
 
 
-def _compare(op: str) -> Callable[[Condition, Any, date], tuple[bool, str]]:
-    def run(c: Condition, actual: Any, today: date) -> tuple[bool, str]:
+def _compare(op: str) -> Callable[[Condition, Any, Today], tuple[bool, str]]:
+    def run(c: Condition, actual: Any, today: Today) -> tuple[bool, str]:
         if op in _PRESENCE_OPS:
             return _PRESENCE_OPS[op](actual), ""
         if actual is MISSING:
@@ -228,5 +240,5 @@ def _compare(op: str) -> Callable[[Condition, Any, date], tuple[bool, str]]:
     return run
 
 
-Compare = Callable[[Condition, Any, date], tuple[bool, str]]
+Compare = Callable[[Condition, Any, Today], tuple[bool, str]]
 COMPARE: dict[str, Compare] = {op: _compare(op) for op in OPERATORS}

@@ -1,19 +1,21 @@
 """Recipe filters: a closed set of operators in OR-of-AND groups, with explicit coercion, no eval.
 
 Filters decide whether an event starts a run, and the decision is stored on the run, so evaluation
-never raises: a value that cannot be coerced makes its condition false and says why.
+never raises: a value that cannot be coerced makes its condition false and says why. ``today`` and
+naive times are read in the business zone when the filters evaluate (see ``clock``), so compiled
+filters can be cached for as long as their recipe version lives.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
+from app.engine.clock import Clock, local_zone, today_in, utc_now
 from app.engine.coerce import CoerceError, short_repr
-from app.engine.filter_ops import COMPARE, NO_VALUE_OPS, OPERATORS, Condition
+from app.engine.filter_ops import COMPARE, NO_VALUE_OPS, OPERATORS, Condition, Today
 from app.engine.paths import MISSING, PathSyntaxError, compile_path, find
 
 __all__ = [
@@ -77,13 +79,19 @@ class CompiledFilters:
     """OR of AND groups of compiled conditions; no groups means every event passes."""
 
     groups: tuple[tuple[Condition, ...], ...] = ()
-    clock: Callable[[], date] = field(default=date.today, compare=False)
+    clock: Clock = field(default=utc_now, compare=False)
+    zone: tzinfo | None = field(default=None, compare=False)
 
-    def evaluate(self, doc: Any, *, today: date | None = None) -> FilterResult:
-        """Evaluate against a trigger output; ``today`` (else the clock) resolves ``today-5d``."""
+    def evaluate(self, doc: Any, *, today: date | None = None, zone: tzinfo | None = None) -> FilterResult:
+        """Evaluate against a trigger output.
+
+        ``zone`` (else the compiled one, else the app's ``PONTE_TIMEZONE``) reads naive times and
+        says what day the clock's instant is; ``today`` overrides that day for ``today-5d``.
+        """
         if not self.groups:
             return FilterResult(True, (), None, "no filters")
-        day = today or self.clock()
+        zone = zone or self.zone or local_zone()
+        day = Today(today or today_in(zone, self.clock), zone)
         results: list[GroupResult] = []
         for group in self.groups:
             seen: list[ConditionResult] = []
@@ -104,7 +112,7 @@ class CompiledFilters:
         return FilterResult(False, tuple(results), failures[0], explanation)
 
 
-def _evaluate(condition: Condition, doc: Any, today: date) -> ConditionResult:
+def _evaluate(condition: Condition, doc: Any, today: Today) -> ConditionResult:
     actual = find(condition.path, doc)
     try:
         passed, detail = COMPARE[condition.op](condition, actual, today)
@@ -167,13 +175,14 @@ def _compile_condition(raw: Any, where: Location, problems: list[tuple[Location,
         return None
 
 
-def compile_filters(spec: Any, *, clock: Callable[[], date] = date.today) -> CompiledFilters:
+def compile_filters(spec: Any, *, clock: Clock = utc_now, zone: tzinfo | None = None) -> CompiledFilters:
     """Compile a ``filters:`` block (a list = one AND group, or ``{any: [{all: [...]}, ...]}``).
 
+    ``clock`` and ``zone`` are for tests and tools; by default the time is read at each evaluation.
     Raises FilterSpecError listing every problem with its location inside the block.
     """
     if spec is None or spec == []:
-        return CompiledFilters((), clock)
+        return CompiledFilters((), clock, zone)
     problems: list[tuple[Location, str]] = []
     if isinstance(spec, list):
         raw_groups: list[tuple[Location, Any]] = [((), spec)]
@@ -192,4 +201,4 @@ def compile_filters(spec: Any, *, clock: Callable[[], date] = date.today) -> Com
         groups.append(tuple(c for c in compiled if c is not None))
     if problems:
         raise FilterSpecError(problems)
-    return CompiledFilters(tuple(g for g in groups if g), clock)
+    return CompiledFilters(tuple(g for g in groups if g), clock, zone)

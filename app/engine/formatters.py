@@ -13,6 +13,7 @@ from typing import Any
 
 from validate_docbr import CNPJ, CPF
 
+from app.engine.clock import local_zone
 from app.engine.coerce import CoerceError, short_repr, to_datetime, to_number, to_text
 
 Fn = Callable[[Any], Any]
@@ -53,6 +54,12 @@ class Pipeline:
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.steps)
 
+    def when_absent(self) -> Pipeline | None:
+        """What formats an absent value: the steps from the first ``{default: X}`` on (the steps
+        before it have nothing to work on), or None when no step gives a default."""
+        names = self.names
+        return Pipeline(self.steps[names.index("default"):]) if "default" in names else None
+
 
 def _money_br(number: float) -> str:
     text = f"{abs(number):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
@@ -82,9 +89,16 @@ def _integer(_: Any) -> Fn:
 
 
 def _date(fmt: Any) -> Fn:
+    """An aware datetime is shown as wall time in the business zone (``2025-02-25T01:30Z`` is
+    24/02/2025 22:30 in São Paulo); dates and naive datetimes are shown as written."""
     if not isinstance(fmt, str) or "%" not in fmt:
         raise ValueError("date needs a strftime format, e.g. {date: \"%d/%m/%Y\"}")
-    return lambda v: to_datetime(v)[0].strftime(fmt)
+
+    def run(value: Any) -> str:
+        moment = to_datetime(value)[0]
+        return (moment if moment.tzinfo is None else moment.astimezone(local_zone())).strftime(fmt)
+
+    return run
 
 
 def _string_method(method: str) -> Callable[[Any], Fn]:

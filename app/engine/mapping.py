@@ -3,11 +3,15 @@
 The input document is the trigger output plus ``steps`` → ``{step_key: output}``. Each JSONPath and
 formatter pipeline is compiled once when the mapping loads (see ``expressions``). There are no silent
 nulls: a path without a value and without a ``default`` leaves its target OUT of the result and is
-recorded in ``missing``, so ``check_required`` can say which event field was empty.
+recorded in ``missing``, so ``check_required`` can say which event field was empty. Leaving a field
+out is fine only where the action's schema declares it optional; a key the schema does not declare
+(a free-form map's, such as template ``variables``) is there because the mapping asked for it, so
+it must have a value or a ``default`` (``default: ""`` is how a mapping says a blank is fine).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +22,7 @@ from jsonschema.validators import validator_for
 from app.engine.expressions import (
     RESERVED,
     Expr,
+    Location,
     MappingError,
     ObjectExpr,
     RenderState,
@@ -148,8 +153,12 @@ def check_required(mapped: Mapping[str, Any], input_schema: Mapping[str, Any],
     """Validate a mapped input against the action's JSON Schema, reporting every error at once.
 
     A required property that is absent because its path had no value names both ends:
-    ``signer_email: required, but $.customer.email has no value in this event``.
+    ``signer_email: required, but $.customer.email has no value in this event``. So does an absent
+    key the schema does not declare, since only the mapping asked for it (a ZapSign document must
+    not go out with ``{{EMAIL}}`` unfilled): ``variables.EMAIL: $.customer.email has no value in
+    this event; ...``. An absent optional property the schema declares is simply left out.
     """
+    missing = list(missing)
     missing_by_target = dict(missing)
     sources: dict[str, str] = getattr(mapped, "sources", {})
     cls = validator_for(input_schema)
@@ -169,7 +178,52 @@ def check_required(mapped: Mapping[str, Any], input_schema: Mapping[str, Any],
             source = sources.get(target, "")
             suffix = f" (from {source})" if source else ""
             errors.append(MappingError(target, source, f"{error.message}{suffix}"))
+    reported = {e.target for e in errors}
+    for entry in missing:
+        target, source = entry
+        location = getattr(entry, "location", None) or _location(target)
+        if target not in reported and not _declared(input_schema, location):
+            errors.append(MappingError(target, source, f"{source} has no value in this event; give the "
+                                                       'field a default (default: "" if a blank is fine)'))
     return sorted(errors, key=lambda e: e.target)
+
+
+def _location(target: str) -> Location:
+    """``variables.VALOR`` → ``("variables", "VALOR")``, ``items[0]`` → ``("items", 0)``."""
+    return tuple(int(index) if index else name for index, name in re.findall(r"\[(\d+)\]|([^.\[\]]+)", target))
+
+
+def _declared(schema: Mapping[str, Any], location: Location) -> bool:
+    """Whether every key on ``location`` is a property the schema declares; list positions follow
+    ``items``. Local ``$ref`` and ``allOf``/``anyOf``/``oneOf`` branches are looked into."""
+    node: Any = schema
+    for part in location:
+        branches = _branches(node, schema)
+        if isinstance(part, int):
+            node = next((b["items"] for b in branches if isinstance(b.get("items"), Mapping)), {})
+            continue
+        node = next((b["properties"][part] for b in branches
+                     if isinstance(b.get("properties"), Mapping) and part in b["properties"]), None)
+        if node is None:
+            return False
+    return True
+
+
+def _branches(node: Any, root: Mapping[str, Any], depth: int = 0) -> list[Mapping[str, Any]]:
+    if not isinstance(node, Mapping) or depth > 10:
+        return []
+    found = [node]
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        target: Any = root
+        for key in filter(None, ref[1:].split("/")):
+            key = key.replace("~1", "/").replace("~0", "~")
+            target = target.get(key) if isinstance(target, Mapping) else None
+        found += _branches(target, root, depth + 1)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for branch in node.get(keyword) or []:
+            found += _branches(branch, root, depth + 1)
+    return found
 
 
 def map_input(mapping: CompiledMapping, doc: Mapping[str, Any],

@@ -41,6 +41,8 @@ def test_defaults() -> None:
     assert config["WEBHOOK_MAX_BYTES"] == 256 * 1024
     assert config["RETENTION_DAYS"] == 30
     assert config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    assert config["PONTE_TIMEZONE"] == "America/Sao_Paulo"
+    assert load_config({"PONTE_TIMEZONE": "America/Manaus"}, "development")["PONTE_TIMEZONE"] == "America/Manaus"
 
 
 def test_testing_mode_ignores_the_environment() -> None:
@@ -50,7 +52,7 @@ def test_testing_mode_ignores_the_environment() -> None:
 @pytest.mark.parametrize(
     ("env", "fragment"),
     [({"EMBEDDED_WORKER": "maybe"}, "EMBEDDED_WORKER"), ({"SMTP_PORT": "x"}, "SMTP_PORT"),
-     ({"SMTP_SECURITY": "tls13"}, "starttls")],
+     ({"SMTP_SECURITY": "tls13"}, "starttls"), ({"PONTE_TIMEZONE": "Brasil/Paulo"}, "PONTE_TIMEZONE")],
 )
 def test_malformed_values_are_named(env: dict[str, str], fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):

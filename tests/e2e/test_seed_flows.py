@@ -51,6 +51,17 @@ def test_charge_created_creates_one_contract_with_mapped_values(stack: Stack) ->
     assert contract.output["token"] and contract.status == "succeeded"
 
 
+def test_a_customer_without_email_fails_the_contract_instead_of_leaving_the_variable_unfilled(
+        stack: Stack) -> None:
+    _charge(stack, customer={k: v for k, v in CUSTOMER.items() if k != "email"})
+    [run] = stack.settle()
+    assert run.status == "failed"
+    _, contract = _steps(stack, run.id)
+    assert contract.status == "failed" and contract.error_kind == "mapping"
+    assert contract.error.startswith("variables.EMAIL: $.customer.email has no value in this event")
+    assert stack.zapsign_requests() == []  # no contract with {{EMAIL}} left in it
+
+
 def test_a_charge_the_filters_stop_gets_a_filtered_run_with_the_reason(stack: Stack) -> None:
     _charge(stack, value=50.0)
     [run] = stack.settle()

@@ -27,10 +27,18 @@ def test_non_numbers_raise_coerce_error_naming_the_value(bad: object) -> None:
     ("20/06/2024", datetime(2024, 6, 20), False),
     ("2024-06-20 14:30:00", datetime(2024, 6, 20, 14, 30), True),
     ("2024-06-20T14:30:00Z", datetime(2024, 6, 20, 14, 30, tzinfo=UTC), True),
+    ("20/06/2024 14:30", datetime(2024, 6, 20, 14, 30), True),
     (date(2024, 6, 20), datetime(2024, 6, 20), False),
 ])
 def test_dates_in_iso_asaas_and_brazilian_formats(text: object, expected: datetime, has_time: bool) -> None:
     assert to_datetime(text) == (expected, has_time)
+
+
+def test_an_offset_is_kept_and_a_missing_one_left_naive() -> None:
+    moment, has_time = to_datetime("2025-03-10T23:00-03:00")
+    assert (moment, has_time, moment.utcoffset()) == (datetime(2025, 3, 11, 2, tzinfo=UTC), True,
+                                                      timedelta(hours=-3))
+    assert to_datetime("2025-03-10 23:00:00")[0].tzinfo is None
 
 
 def test_impossible_date_is_a_coerce_error() -> None:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from flask import Flask
 
 from app.engine.filters import FilterSpecError, compile_filters
 
@@ -109,9 +113,58 @@ def test_no_group_passing_explains_each_group() -> None:
 
 def test_relative_dates_follow_the_injected_clock() -> None:
     filters = compile_filters([{"field": "$.d", "op": "after", "value": "today-5d"}],
-                              clock=lambda: date(2024, 1, 10))
+                              clock=lambda: datetime(2024, 1, 10, 12, tzinfo=UTC))
     assert filters.evaluate({"d": "2024-01-06"}).passed
     assert not filters.evaluate({"d": "2024-01-06"}, today=date(2024, 2, 1)).passed
+
+
+# 22:30 on 10 March in São Paulo, already the 11th in UTC (the server's zone).
+LATE_EVENING = datetime(2025, 3, 11, 1, 30, tzinfo=ZoneInfo("UTC"))
+IS_TODAY = [{"field": "$.d", "op": "equals", "value": "today", "type": "date"}]
+
+
+def test_today_is_the_date_in_sao_paulo_not_on_a_utc_server() -> None:
+    with time_machine.travel(LATE_EVENING, tick=False):  # also sets the process zone to UTC
+        assert date.today() == date(2025, 3, 11)
+        filters = compile_filters(IS_TODAY + [{"field": "$.d", "op": "after", "value": "today-5d"}])
+        assert filters.evaluate({"d": "2025-03-10"}).passed
+        assert not filters.evaluate({"d": "2025-03-11"}).passed
+
+
+def test_today_is_computed_at_each_evaluation_not_at_compile_time() -> None:
+    filters = compile_filters(IS_TODAY)
+    with time_machine.travel(LATE_EVENING, tick=False):
+        assert filters.evaluate({"d": "2025-03-10"}).passed
+    with time_machine.travel(LATE_EVENING + timedelta(hours=3), tick=False):
+        assert filters.evaluate({"d": "2025-03-11"}).passed
+
+
+def test_today_follows_the_configured_zone(make_app: Callable[..., Flask]) -> None:
+    filters = compile_filters(IS_TODAY, clock=lambda: LATE_EVENING)
+    with make_app(PONTE_TIMEZONE="Asia/Tokyo").app_context():
+        assert filters.evaluate({"d": "2025-03-11"}).passed
+    assert filters.evaluate({"d": "2025-03-11"}, zone=ZoneInfo("Asia/Tokyo")).passed
+    assert compile_filters(IS_TODAY, clock=lambda: LATE_EVENING, zone=UTC).evaluate({"d": "2025-03-11"}).passed
+    assert filters.evaluate({"d": "2025-03-10"}).passed  # outside an app: São Paulo
+
+
+@pytest.mark.parametrize(("actual", "op", "value", "expected"), [
+    # 23:00 in São Paulo is 02:00Z on the 11th: after 01:00Z, not before it.
+    ("2025-03-10T23:00-03:00", "before", "2025-03-11T01:00Z", False),
+    ("2025-03-10T23:00-03:00", "after", "2025-03-11T01:00Z", True),
+    ("2025-03-10T23:00:00-03:00", "equals", "2025-03-11T02:00:00Z", True),
+    # A time without an offset (Asaas "YYYY-MM-DD HH:MM:SS") is São Paulo time.
+    ("2025-03-10 23:30:00", "after", "2025-03-11T02:00Z", True),
+    ("2025-03-11T02:00Z", "before", "10/03/2025 23:30", True),
+    # Against a date only, a moment counts as the day it is in São Paulo.
+    ("2025-03-11T01:00Z", "equals", "10/03/2025", True),
+    ("2025-03-11T01:00Z", "before", "2025-03-11", True),
+    ("2025-03-11T04:00Z", "equals", "2025-03-11", True),
+    ("20/06/2024", "equals", "2024-06-20", True),
+])
+def test_dates_with_offsets_compare_as_instants(actual: str, op: str, value: str, expected: bool) -> None:
+    condition = {"field": "$.d", "op": op, "value": value, "type": "date"}
+    assert compile_filters([condition]).evaluate({"d": actual}, today=TODAY).passed is expected
 
 
 def test_no_filters_pass_every_event() -> None:

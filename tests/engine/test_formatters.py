@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from app.engine.formatters import FORMATTERS, FormatterError, FormatterSpecError, compile_pipeline
 
@@ -38,6 +40,27 @@ from app.engine.formatters import FORMATTERS, FormatterError, FormatterSpecError
 ])
 def test_each_formatter(spec: list[Any], value: Any, expected: Any) -> None:
     assert compile_pipeline(spec)(value) == expected
+
+
+@pytest.mark.parametrize(("fmt", "value", "expected"), [
+    ("%d/%m/%Y", "2025-02-25T01:30Z", "24/02/2025"),  # 22:30 on the 24th in São Paulo
+    ("%d/%m/%Y %H:%M", "2025-02-25T01:30:00+00:00", "24/02/2025 22:30"),
+    ("%Y-%m-%d", "2025-02-24T23:30:00-03:00", "2025-02-24"),
+    ("%d/%m/%Y %H:%M", "2025-02-25T04:30:00+02:00", "24/02/2025 23:30"),
+    # Dates and times without an offset are already São Paulo's: shown as written.
+    ("%d/%m/%Y %H:%M", "2025-02-25 01:30:00", "25/02/2025 01:30"),
+    ("%d/%m/%Y", "2025-02-25", "25/02/2025"),
+    ("%Y-%m-%d", "25/02/2025", "2025-02-25"),
+])
+def test_date_shows_a_moment_in_the_business_zone(fmt: str, value: str, expected: str) -> None:
+    assert compile_pipeline([{"date": fmt}])(value) == expected
+
+
+def test_date_uses_the_configured_zone(make_app: Callable[..., Flask]) -> None:
+    pipeline = compile_pipeline([{"date": "%d/%m/%Y %H:%M"}])
+    with make_app(PONTE_TIMEZONE="UTC").app_context():
+        assert pipeline("2025-02-25T01:30Z") == "25/02/2025 01:30"
+    assert pipeline("2025-02-25T01:30Z") == "24/02/2025 22:30"
 
 
 def test_every_formatter_is_covered() -> None:

@@ -71,6 +71,76 @@ def test_missing_required_value_names_target_and_source(asaas_event: dict[str, A
     assert (errors[0].target, errors[0].source) == ("signer_name", "$.customer.name")
 
 
+def test_a_template_variable_with_no_value_fails_naming_field_and_source(asaas_event: dict[str, Any]) -> None:
+    del asaas_event["customer"]["email"]
+    fields = {**CHARGE_TO_CONTRACT, "variables": {**CHARGE_TO_CONTRACT["variables"],
+                                                  "EMAIL": {"path": "$.customer.email", "format": ["lower"]}}}
+    mapped = compile_mapping(fields, where="m").apply(asaas_event)
+    assert "EMAIL" not in mapped["variables"]
+    errors = check_required(mapped, CREATE_DOCUMENT, mapped.missing)
+    # signer_email is an optional input the schema declares: left out. EMAIL exists only because
+    # the mapping names it in the free-form variables: its absence would leave {{EMAIL}} in the contract.
+    assert [str(e) for e in errors] == ['variables.EMAIL: $.customer.email has no value in this event; give '
+                                        'the field a default (default: "" if a blank is fine)']
+    assert (errors[0].target, errors[0].source) == ("variables.EMAIL", "$.customer.email")
+    with pytest.raises(MappingErrors, match="variables.EMAIL"):
+        map_input(compile_mapping(fields, where="m"), asaas_event, CREATE_DOCUMENT)
+
+
+@pytest.mark.parametrize("expression", [
+    {"path": "$.customer.email", "default": ""},
+    {"path": "$.customer.email", "format": ["lower", {"default": ""}]},
+    {"text": "{{ customer.email }}", "default": ""},
+    {"text": "{{ customer.email }}", "format": [{"default": ""}]},
+])
+def test_a_default_says_a_blank_variable_is_fine(asaas_event: dict[str, Any], expression: dict[str, Any]) -> None:
+    del asaas_event["customer"]["email"]
+    mapped = compile_mapping({"template_id": "t", "signer_name": "Ana", "variables": {"EMAIL": expression}},
+                             where="m").apply(asaas_event)
+    assert mapped == {"template_id": "t", "signer_name": "Ana", "variables": {"EMAIL": ""}}
+    assert mapped.missing == ()
+    assert check_required(mapped, CREATE_DOCUMENT, mapped.missing) == []
+
+
+def test_a_default_formatter_formats_what_follows_it_and_skips_what_precedes() -> None:
+    mapping = compile_mapping({"a": {"path": "$.x", "format": [{"date": "%d/%m/%Y"}, {"default": "0"}, "brl"]},
+                               "b": {"path": "$.x", "format": ["upper", {"default": "sem"}]}}, where="m")
+    assert mapping.apply({}) == {"a": "R$ 0,00", "b": "sem"}
+    assert mapping.apply({"x": None}) == {"a": "R$ 0,00", "b": "sem"}
+
+
+def test_every_missing_placeholder_of_a_text_variable_is_named(asaas_event: dict[str, Any]) -> None:
+    del asaas_event["customer"]["name"], asaas_event["payment"]["id"]
+    fields = {"template_id": "t", "signer_name": "Ana",
+              "variables": {"REF": {"text": "{{ payment.id }} de {{ customer.name }}"}}}
+    mapped = compile_mapping(fields, where="m").apply(asaas_event)
+    assert [(e.target, e.source) for e in check_required(mapped, CREATE_DOCUMENT, mapped.missing)] == [
+        ("variables.REF", "$.payment.id"), ("variables.REF", "$.customer.name")]
+
+
+@pytest.mark.parametrize(("schema", "declared"), [
+    ({"properties": {"a": {"type": "object", "properties": {"b": {}}}}}, True),
+    ({"properties": {"a": {"type": "object", "additionalProperties": {"type": "string"}}}}, False),
+    ({"properties": {"a": {"type": "object"}}}, False),
+    ({"properties": {"a": {"$ref": "#/$defs/a"}}, "$defs": {"a": {"properties": {"b": {}}}}}, True),
+    ({"properties": {"a": {"anyOf": [{"type": "string"}, {"properties": {"b": {}}}]}}}, True),
+])
+def test_only_keys_the_schema_leaves_free_must_have_a_value(schema: dict[str, Any], declared: bool) -> None:
+    mapped = compile_mapping({"a": {"b": {"path": "$.nothing"}}}, where="m").apply({})
+    errors = check_required(mapped, {"type": "object", **schema}, mapped.missing)
+    assert [(e.target, e.source) for e in errors] == ([] if declared else [("a.b", "$.nothing")])
+
+
+def test_a_missing_list_item_is_left_out() -> None:
+    schema = {"type": "object", "properties": {"to": {"type": "array", "items": {"type": "string"}}}}
+    mapped = compile_mapping({"to": ["a@example.com", {"path": "$.cc"}]}, where="m").apply({})
+    assert mapped == {"to": ["a@example.com"]}
+    assert check_required(mapped, schema, mapped.missing) == []
+    # Callers that pass plain (target, source) pairs get the same answer.
+    assert check_required({"v": {}}, {"type": "object", "properties": {"v": {"type": "object"}}},
+                          [("v.NOME COMPLETO", "$.name")])[0].target == "v.NOME COMPLETO"
+
+
 def test_schema_errors_are_all_reported_with_their_source(asaas_event: dict[str, Any]) -> None:
     mapping = compile_mapping({"signer_name": {"path": "$.payment.value"},
                                "signer_email": {"path": "$.payment.id"}}, where="m")
