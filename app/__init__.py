@@ -33,11 +33,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _fill_generated_settings(app)
 
-    from app import auth, cli, db, health, logs, notifications, vault, web, webhooks
+    from app import auth, cli, db, health, inputs, logs, notifications, vault, web, webhooks
     from app.api import init_app as init_api
 
     logs.configure_logging(app)
     logs.init_request_id(app)
+    inputs.init_app(app)  # before any route: the bounded <int:...> converter
     db.init_app(app)
     vault.init_app(app)
     vault.REDACTOR.add(*vault.parse_keys(app.config["PONTE_VAULT_KEYS"]))

@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
 
+from app.inputs import parse_int
 from app.models import Connection
 from app.vault import MASK, VaultError
 
@@ -60,7 +61,7 @@ def coerce_cli_values(connector: Any, raw: Mapping[str, str]) -> dict[str, Any]:
         lowered = text.strip().lower()
         if "boolean" in kinds and lowered in {"true", "false", "1", "0", "yes", "no"}:
             values[name] = lowered in {"true", "1", "yes"}
-        elif "integer" in kinds and lowered.lstrip("-").isdigit():
+        elif "integer" in kinds and parse_int(lowered, maximum=10**18) is not None:
             values[name] = int(lowered)
         elif "number" in kinds:
             try:
@@ -110,6 +111,21 @@ def _with_webhook_secret(connector: Any, values: dict[str, Any]) -> dict[str, An
     return values
 
 
+MAX_NAME = 100
+
+
+def checked_name(name: str) -> str:
+    """A connection's name, stripped; recipes refer to it, so it is short, printable text."""
+    name = name.strip()
+    if not name:
+        raise ConnectionInputError("a connection needs a name")
+    if len(name) > MAX_NAME:
+        raise ConnectionInputError(f"a connection's name has at most {MAX_NAME} characters")
+    if any(not ch.isprintable() for ch in name):
+        raise ConnectionInputError("a connection's name cannot hold control characters")
+    return name
+
+
 def create_connection(
     session: Session, *, connector_key: str, name: str, values: Mapping[str, Any]
 ) -> Connection:
@@ -118,9 +134,7 @@ def create_connection(
     if not getattr(connector, "needs_connection", True):
         raise ConnectionInputError(f"{connector.title} is built in and needs no connection: use its triggers in a "
                                    "recipe without trigger.connection")
-    name = name.strip()
-    if not name:
-        raise ConnectionInputError("a connection needs a name")
+    name = checked_name(name)
     if session.query(Connection.id).filter_by(name=name).first() is not None:
         raise ConnectionInputError(f"a connection named {name!r} already exists", conflict=True)
     complete = _with_webhook_secret(connector, dict(values))
@@ -142,9 +156,7 @@ def update_connection(
     """Rename and/or change fields (a field set to None is removed); secrets kept unless given."""
     connector = get_connector(connection.connector_key)
     if name is not None and name.strip() != connection.name:
-        name = name.strip()
-        if not name:
-            raise ConnectionInputError("a connection needs a name")
+        name = checked_name(name)
         if session.query(Connection.id).filter_by(name=name).first() is not None:
             raise ConnectionInputError(f"a connection named {name!r} already exists", conflict=True)
         connection.name = name

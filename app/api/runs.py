@@ -18,6 +18,7 @@ from app.engine.preview import preview
 from app.engine.recipes import export_yaml, save_recipe, set_enabled
 from app.engine.replay import MODES, ReplayError, replay_run, replay_runs
 from app.history import run_to_dict
+from app.inputs import MAX_ID, parse_int
 from app.models import Recipe, Run
 from connectors import registry
 
@@ -25,10 +26,10 @@ STATUSES = ("queued", "running", "retrying", "succeeded", "filtered", "failed", 
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name, str(default))
-    if not raw.isdigit():
+    value = parse_int(request.args.get(name, str(default)), minimum=0, maximum=10**12)
+    if value is None:
         raise ApiError(400, f"{name} must be a whole number")
-    return min(int(raw), maximum)
+    return min(value, maximum)
 
 
 def _wake() -> None:
@@ -85,7 +86,8 @@ def replay(run_id: int) -> ResponseReturnValue:
 def bulk_replay() -> ResponseReturnValue:
     body = json_object()
     ids = body.get("ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids) or not ids:
+    if (not isinstance(ids, list) or not ids
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids)):
         raise ApiError(422, "ids must be a non-empty list of run ids")
     runs, problems = replay_runs(get_session(), ids, mode=body.get("mode", "failed_step"))
     _wake()

@@ -22,6 +22,9 @@ def create_token() -> ResponseReturnValue:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ApiError(422, "name is required", details=[{"field": "name", "message": "required"}])
+    if len(name.strip()) > 255 or "\x00" in name:
+        raise ApiError(422, "name is too long or holds a NUL character",
+                       details=[{"field": "name", "message": "at most 255 characters, no NUL"}])
     session = get_session()
     user = session.get(User, current_user.id)
     token, plaintext = create_api_token(session, user, name.strip())

@@ -18,6 +18,9 @@ from typing import Any
 
 from flask import current_app
 
+from app.inputs import parse_int
+from connectors.sdk import parse_json
+
 DRAFT_TTL_SECONDS = 7 * 24 * 3600
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _SINGLE = re.compile(r"^\{\{\s*(.+?)\s*\}\}$")
@@ -195,8 +198,8 @@ def form_to_expr(text: str, format_json: str = "", extras_json: str = "",
 
 def _load(raw: str) -> Any:
     try:
-        return json.loads(raw) if raw else None
-    except ValueError:
+        return parse_json(raw) if raw else None
+    except ValueError:  # malformed, NaN, or nested too deep: treated as no value
         return None
 
 
@@ -205,7 +208,7 @@ def _constant(text: str, schema: dict[str, Any]) -> Any:
     kinds = kinds if isinstance(kinds, list) else [kinds]
     if "boolean" in kinds and text.lower() in ("true", "false", "sim", "não", "nao", "yes", "no"):
         return text.lower() in ("true", "sim", "yes")
-    if "integer" in kinds and text.lstrip("-").isdigit():
+    if "integer" in kinds and parse_int(text, maximum=10**18) is not None:
         return int(text)
     if "number" in kinds:
         try:

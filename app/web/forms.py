@@ -14,6 +14,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.inputs import parse_int
 from app.models import ROLES
 
 
@@ -91,7 +92,7 @@ def connection_values(form: ConnectionFormBase, auth_schema: dict[str, Any], *,
             if editing and not prop.get("writeOnly"):
                 values[key] = None
             continue
-        if prop.get("type") == "integer" and isinstance(text, str) and text.lstrip("-").isdigit():
+        if prop.get("type") == "integer" and parse_int(text, maximum=10**18) is not None:
             text = int(text)
         values[key] = text
     return values

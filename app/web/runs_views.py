@@ -21,6 +21,7 @@ from sqlalchemy.sql import Select
 
 from app.db import get_session
 from app.engine.replay import ReplayError, replay_run, replay_runs
+from app.inputs import parse_int
 from app.models import RUN_STATUSES, Event, Recipe, Run, Step, utcnow
 from app.web import bp
 
@@ -55,9 +56,9 @@ def filtered_runs(args: Any) -> Select[tuple[Run]]:
     status = args.get("status")
     if status in RUN_STATUSES:
         query = query.where(Run.status == status)
-    recipe = args.get("recipe", "")
-    if recipe.isdigit():
-        query = query.where(Run.recipe_id == int(recipe))
+    recipe = parse_int(args.get("recipe"))
+    if recipe is not None:
+        query = query.where(Run.recipe_id == recipe)
     period = args.get("period")
     if period in PERIODS:
         query = query.where(Run.created_at >= utcnow() - PERIODS[period])
@@ -81,7 +82,7 @@ def filtered_runs(args: Any) -> Select[tuple[Run]]:
 def runs() -> ResponseReturnValue:
     session = get_session()
     query = filtered_runs(request.args)
-    page = max(1, int(request.args.get("page", "1"))) if request.args.get("page", "1").isdigit() else 1
+    page = parse_int(request.args.get("page"), 1, minimum=1, maximum=100_000) or 1
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     recipes = session.scalars(select(Recipe).order_by(Recipe.name)).all()
@@ -151,7 +152,7 @@ def run_replay(run_id: int) -> ResponseReturnValue:
 @login_required
 def runs_replay() -> ResponseReturnValue:
     session = get_session()
-    ids = [int(i) for i in request.form.getlist("run_id") if i.isdigit()]
+    ids = [i for i in (parse_int(raw, minimum=1) for raw in request.form.getlist("run_id")) if i is not None]
     mode = request.form.get("mode", "failed_step")
     if not ids:
         flash(_("Select at least one run."), "error")

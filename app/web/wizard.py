@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from app.db import get_session
 from app.engine.filter_ops import OPERATORS
+from app.inputs import parse_int
 from app.models import Recipe
 from app.web import bp, drafts
 from app.web import wizard_collection as collection
@@ -201,8 +202,9 @@ def _apply_filters(draft: dict[str, Any], form: Any) -> None:
         groups.append(conditions)
         gi += 1
     blank = {"field": "", "op": "equals", "value": ""}
-    if action.startswith("add:") and action[4:].isdigit() and int(action[4:]) < len(groups):
-        groups[int(action[4:])].append(blank)
+    target = parse_int(action[4:], minimum=0) if action.startswith("add:") else None
+    if target is not None and target < len(groups):
+        groups[target].append(blank)
     elif action == "group" or (action.startswith("add:") and not groups):
         groups.append([blank])
     draft["pending_filters"] = groups

@@ -21,6 +21,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.inputs import parse_int
 from app.web.formatting import wall_clock, weekday
 from connectors import registry
 from connectors.schedule.cron import DEFAULT_TIMEZONE, MACROS, Schedule, ScheduleError, compile_schedule
@@ -107,7 +108,7 @@ def options_from(state: Mapping[str, str]) -> tuple[dict[str, Any] | None, list[
         if mode == "weekly" and days not in ("0", "1", "2", "3", "4", "5", "6"):
             days = DEFAULT_FORM["weekday"]
         if mode == "monthly":
-            if not state["day"].strip().isdigit() or not 1 <= int(state["day"]) <= 31:
+            if parse_int(state["day"], minimum=1, maximum=31) is None:
                 return None, [_("Choose a day of the month from 1 to 31.")]
             day = str(int(state["day"]))
         when = {"cron": f"{int(match.group(2))} {int(match.group(1))} {day} * {days}"}

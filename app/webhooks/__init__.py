@@ -3,7 +3,8 @@
 The order is the contract with Asaas and ZapSign: the connector authenticates the delivery before
 anything is parsed (fail closed: 401, nothing stored); the body is bounded (413); a body that is
 not JSON or not the service's envelope gets 400 with the reason, recorded for the operator (so does
-JSON that could never be stored: NaN or Infinity, or nesting deeper than anything real); the
+JSON that could never be stored: NaN or Infinity, nesting deeper than anything real, a NUL or a
+lone surrogate in an event id); the
 events are inserted under their unique (connection, dedupe key) and committed; only then 200. A
 duplicate answers 200 and adds nothing. If the database cannot take the event, the answer is 503
 so the service keeps it and retries — never a 200 for something we did not keep.
@@ -11,11 +12,14 @@ so the service keeps it and retries — never a 200 for something we did not kee
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from app.db import get_session
 from app.engine.store import insert_ignore
@@ -27,6 +31,7 @@ from connectors.sdk import InboundRequest, WebhookAuthError, parse_json
 log = logging.getLogger("ponte.webhooks")
 
 bp = Blueprint("webhooks", __name__)
+UID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what app.connections generates; anything else is no endpoint
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +49,8 @@ def receive(uid: str):  # noqa: ANN201
     max_bytes = int(current_app.config.get("WEBHOOK_MAX_BYTES", 256 * 1024))
     if request.content_length is not None and request.content_length > max_bytes:
         return _answer(413, f"body larger than {max_bytes} bytes")
+    if not UID.fullmatch(uid):
+        return _answer(404, "no webhook endpoint here")
     try:
         connection = session.scalar(select(Connection).where(Connection.uid == uid))
     except SQLAlchemyError:
@@ -69,16 +76,20 @@ def receive(uid: str):  # noqa: ANN201
         return _answer(503, "this connection's credentials cannot be read; retry later")
     try:
         events = webhook.parse(parse_json(body))
+        rows = [_event_row(connection, event) for event in events]
     except ValueError as exc:  # also UnicodeDecodeError, and parse_json's NaN and nesting refusals
         reason = f"malformed delivery: {exc}"
         _record_rejection(session, connection, 400, reason, body)
         return _answer(400, reason)
     try:
-        stored = sum(
-            insert_ignore(session, Event, _event_row(connection, event), ["connection_id", "dedupe_key"])
-            for event in events
-        )
+        stored = sum(insert_ignore(session, Event, row, ["connection_id", "dedupe_key"]) for row in rows)
         session.commit()
+    except DataError as exc:  # a value the database refuses: retrying cannot help, so not a 503
+        session.rollback()
+        reason = "malformed delivery: the database refused a value in it"
+        log.warning("webhook for connection %s: %s (%s)", connection.name, reason, exc.orig)
+        _record_rejection(session, connection, 400, reason, body)
+        return _answer(400, reason)
     except SQLAlchemyError:
         log.exception("webhook for connection %s: could not store the delivery", connection.name)
         session.rollback()
@@ -99,14 +110,38 @@ def _webhook_of(connection: Connection | None):  # noqa: ANN202
 
 
 def _event_row(connection: Connection, event) -> dict:  # noqa: ANN001
+    """The row to store; ValueError (a 400) for what a database column cannot hold.
+
+    A key longer than its column keeps its start and gets a digest of the whole appended, so two
+    different long keys never collide by truncation. NUL characters (PostgreSQL text refuses them)
+    and lone surrogates (not encodable as UTF-8) are refused, in the keys and in the payload.
+    """
+    dedupe_key, event_type = _storable(event.dedupe_key, "event id"), _storable(event.event_type, "event type")
+    if len(dedupe_key) > 255:
+        digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()
+        dedupe_key = f"{dedupe_key[:180]}:sha256:{digest}"
+    try:
+        json.dumps(event.payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the body holds text that is not valid Unicode (a lone surrogate escape)") from None
     return {
         "connection_id": connection.id,
-        "dedupe_key": event.dedupe_key[:255],
-        "event_type": event.event_type[:100],
+        "dedupe_key": dedupe_key,
+        "event_type": event_type[:100],
         "payload": event.payload,
         "received_at": utcnow(),
         "source": "webhook",
     }
+
+
+def _storable(text: str, what: str) -> str:
+    if "\x00" in text:
+        raise ValueError(f"the {what} contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"the {what} is not valid Unicode (a lone surrogate escape)") from None
+    return text
 
 
 def _record_rejection(session, connection: Connection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001

@@ -119,6 +119,33 @@ def test_json_that_cannot_be_stored_gets_400_with_the_reason_in_the_delivery_log
     assert count(app, Event) == 0
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"id": "evt_\\u0000x", "event": "PAYMENT_CREATED", "payment": {"id": "pay_1"}}', "NUL"),
+        (b'{"id": "evt_\\ud800", "event": "PAYMENT_CREATED", "payment": {"id": "pay_1"}}', "surrogate"),
+        (b'{"id": "evt_1", "event": "PAYMENT_\\u0000CREATED", "payment": {"id": "pay_1"}}', "NUL"),
+        (b'{"id": "evt_1", "event": "PAYMENT_CREATED", "payment": {"id": "pay_\\udc00"}}', "surrogate"),
+    ],
+    ids=["nul-in-id", "surrogate-in-id", "nul-in-type", "surrogate-in-payload"],
+)
+def test_text_no_column_can_hold_gets_400_not_a_retry_loop(
+        app: Flask, client, asaas: Connection, body: bytes, reason: str) -> None:
+    response = post(client, asaas, body)
+    assert response.status_code == 400 and reason in response.json["error"]["message"]
+    assert count(app, Event) == 0
+
+
+def test_an_event_id_longer_than_its_column_is_kept_whole_by_a_digest(app: Flask, client, asaas: Connection) -> None:
+    first, second = "evt_" + "a" * 300, "evt_" + "a" * 299 + "b"  # equal up to the column's length
+    assert post(client, asaas, envelope(event_id=first)).status_code == 200
+    assert post(client, asaas, envelope(event_id=second)).status_code == 200
+    assert post(client, asaas, envelope(event_id=first)).json["duplicates"] == 1
+    with app.app_context():
+        keys = get_session().scalars(select(Event.dedupe_key)).all()
+    assert len(keys) == 2 and all(len(k) <= 255 for k in keys)
+
+
 def test_an_envelope_without_an_event_id_gets_400(app: Flask, client, asaas: Connection) -> None:
     body = envelope()
     del body["id"]
@@ -136,6 +163,8 @@ def test_an_oversized_body_gets_413(app: Flask, client, asaas: Connection) -> No
 
 def test_an_unknown_webhook_url_gets_404(client) -> None:  # noqa: ANN001
     assert client.post("/webhooks/nope", data="{}").status_code == 404
+    assert client.post("/webhooks/a%00b", data="{}").status_code in (400, 404)  # never a 503 loop
+    assert client.post("/webhooks/" + "x" * 300, data="{}").status_code == 404
 
 
 def test_when_the_database_cannot_store_the_answer_is_503_never_200(
