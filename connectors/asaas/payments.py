@@ -10,11 +10,12 @@ the payment, so on a retry (``ctx.attempt > 1``) the action first searches
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from connectors.sdk import Action, Context, HttpClient, PermanentError
 
-from .client import PAGE_LIMIT, client_for, list_query, page_items
+from .client import PAGE_LIMIT, client_for, iter_pages, list_query, page_items
 from .triggers import PAYMENT_SCHEMA
 from .triggers import SAMPLE as TRIGGER_SAMPLE
 
@@ -91,15 +92,26 @@ def find_own_payment(client: HttpClient, body: dict[str, Any]) -> dict[str, Any]
     Matching more than the reference keeps a user-mapped reference (say, a contract number shared
     by several monthly payments) from returning last month's payment.
     """
-    page = client.get("/payments", params={
-        "externalReference": body["externalReference"], "customer": body["customer"], "limit": 10,
-    })
-    for payment in page_items(page, "/payments"):
+    wanted = _cents(body["value"])
+    filters = {"externalReference": body["externalReference"], "customer": body["customer"]}
+    for payment in iter_pages(client, "/payments", filters):  # a shared reference may have many
         if payment.get("deleted"):
             continue
-        if payment.get("dueDate") == body["dueDate"] and _number(payment.get("value")) == float(body["value"]):
+        if payment.get("dueDate") == body["dueDate"] and _cents(payment.get("value")) == wanted:
             return payment
     return None
+
+
+def _cents(value: Any) -> int | None:
+    """A money amount in whole cents (R$ 99,999 is 10000), or None when it is not a number.
+
+    Asaas keeps two decimals; comparing cents, not floats, finds the payment an earlier attempt
+    made even when the mapped value had more decimals or a float's binary noise.
+    """
+    number = _number(value)
+    if number is None:
+        return None
+    return int((Decimal(repr(number)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _number(value: Any) -> float | None:
@@ -113,6 +125,9 @@ def _number(value: Any) -> float | None:
 
 def create_payment(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     body = {k: data[k] for k in PAYMENT_FIELDS if data.get(k) not in (None, "")}
+    cents = _cents(body.get("value"))
+    if cents is not None:
+        body["value"] = cents / 100  # what Asaas will keep, sent as such
     reference = body.get("externalReference") or ctx.idempotency_key
     if reference:
         body["externalReference"] = reference

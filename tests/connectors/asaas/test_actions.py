@@ -135,10 +135,33 @@ def test_a_retry_after_a_timeout_returns_the_payment_already_made(make_ctx: Call
     assert caught.value.ambiguous
     made = {**payment, "externalReference": "ponte-42-2"}
     lookup = responses.get(f"{BASE}/payments", json=page_of([made]), match=[matchers.query_param_matcher(
-        {"externalReference": "ponte-42-2", "customer": "cus_000006326297", "limit": "10"})])
+        {"externalReference": "ponte-42-2", "customer": "cus_000006326297", "offset": "0", "limit": "100"})])
     output = run("create_payment", make_ctx(attempt=2), CHARGE)
     assert output["reused"] is True and output["id"] == "pay_n6ic32hq5hr1xcr1"
     assert post.call_count == 1 and lookup.call_count == 1
+
+
+@responses.activate
+def test_a_retry_finds_the_payment_by_its_cents_on_a_later_page(make_ctx: Callable[..., Context],
+                                                                payment: dict) -> None:
+    older = [{**payment, "id": f"pay_old{n}", "dueDate": "2025-01-10", "externalReference": "contrato-881"}
+             for n in range(100)]
+    made = {**payment, "value": 100.0, "externalReference": "contrato-881"}  # Asaas kept two decimals
+    responses.get(f"{BASE}/payments", json={**page_of(older), "hasMore": True},
+                  match=[matchers.query_param_matcher({"offset": "0"}, strict_match=False)])
+    responses.get(f"{BASE}/payments", json=page_of([made]),
+                  match=[matchers.query_param_matcher({"offset": "100"}, strict_match=False)])
+    post = responses.post(f"{BASE}/payments", json=payment)
+    charge = {**CHARGE, "value": 99.999, "externalReference": "contrato-881"}
+    output = run("create_payment", make_ctx(attempt=2), charge)
+    assert output["reused"] is True and output["id"] == payment["id"] and post.call_count == 0
+
+
+@responses.activate
+def test_the_value_is_sent_in_cents(ctx: Context, payment: dict) -> None:
+    post = responses.post(f"{BASE}/payments", json=payment)
+    run("create_payment", ctx, {**CHARGE, "value": 0.1 + 0.2})
+    assert body_of(post.calls[0])["value"] == 0.3
 
 
 @responses.activate
