@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from connectors.sdk import Action, Context, HttpClient, PermanentError, TransientError, load_json
 from connectors.sdk.base import JSON
@@ -134,11 +135,11 @@ def find_by_external_id(
                 continue
             if "external_id" in item:
                 if item["external_id"] == external_id:
-                    return {"token": item["token"], **client.get(f"/docs/{item['token']}/", expect=dict)}
+                    return {"token": item["token"], **client.get(_doc_path(item["token"]), expect=dict)}
                 continue
             if opened < MAX_DETAIL_FETCHES:
                 opened += 1
-                detail = client.get(f"/docs/{item['token']}/", allow_404=True, expect=dict)
+                detail = client.get(_doc_path(item["token"]), allow_404=True, expect=dict)
                 if detail and detail.get("external_id") == external_id:
                     return {"token": item["token"], **detail}
         if not isinstance(body, dict) or not body.get("next"):
@@ -167,9 +168,14 @@ def create_document_from_template(ctx: Context, data: JSON) -> JSON:
     return document_output(ctx, doc, external_id, reused=False)
 
 
+def _doc_path(token: Any) -> str:
+    """``/docs/<token>/`` with the token quoted: a mapped value can never reach another endpoint."""
+    return f"/docs/{quote(str(token), safe='')}/"
+
+
 def get_document(ctx: Context, data: JSON) -> JSON:
     """The document detail with normalised statuses and ``answers`` as a name → value object."""
-    doc = normalise_document(client_for(ctx).get(f"/docs/{data['token']}/", expect=dict))
+    doc = normalise_document(client_for(ctx).get(_doc_path(data["token"]), expect=dict))
     answers_list = [a for a in doc.get("answers") or [] if isinstance(a, dict) and a.get("variable")]
     doc["answers_list"] = answers_list
     doc["answers"] = {str(a["variable"]).strip("{} "): a.get("value") for a in answers_list}

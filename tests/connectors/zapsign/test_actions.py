@@ -156,6 +156,13 @@ def test_the_search_is_bounded(ctx: Context) -> None:
 
 
 @responses.activate
+def test_a_mapped_token_cannot_reach_another_endpoint(ctx: Context) -> None:
+    fetched = responses.get(f"{BASE}/docs/..%2Fmodels%2F%3Fx%3D1/", json={"token": "t", "signers": []})
+    get_document(ctx, {"token": "../models/?x=1"})
+    assert fetched.call_count == 1
+
+
+@responses.activate
 def test_get_document_normalises_statuses_and_answers(ctx: Context, example: Any) -> None:
     detail = {k: v for k, v in example("doc_refused").items() if k not in ("event_type", "rejected_reason")}
     responses.get(f"{BASE}/docs/{detail['token']}/", json=detail)
