@@ -236,7 +236,7 @@ def send_mail(app: Flask, to: list[str], subject: str, body: str) -> None:
     message = EmailMessage()
     message["From"] = f"Ponte <{settings.from_address}>"
     message["To"] = ", ".join(to)
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # a name with a line break must not break the header
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     smtp.send(settings, message, to)

@@ -139,3 +139,15 @@ def test_a_real_run_failing_for_good_sends_the_alert(make_app: Callable[..., Fla
     assert f"/runs/{run.id}" in smtp.messages[0].text
     with app.app_context():
         assert get_session().scalar(select(User).where(User.email == "other@example.com")) is not None
+
+
+def test_a_recipe_name_with_a_line_break_still_sends_the_alert(make_app: Callable[..., Flask],
+                                                               smtp: SmtpServer) -> None:
+    app = _app(make_app, smtp.port)
+    with app.app_context():
+        session = get_session()
+        session.scalar(select(Recipe)).name = "Régua\r\nBcc: evil@example.com"
+        session.commit()
+    _fail(app, 7)
+    assert smtp.messages and all(m.rcpt_tos != ["evil@example.com"] for m in smtp.messages)
+    assert smtp.messages[0].message["Subject"] == "[Ponte] A receita “Régua Bcc: evil@example.com” falhou"
