@@ -54,3 +54,10 @@ def test_json_bodies_beyond_the_database(admin_client: FlaskClient) -> None:
 def test_a_nul_in_the_login_form_is_a_400(app: Flask) -> None:
     response = app.test_client().post("/login", data={"email": "a\x00@example.com", "password": "x"})
     assert response.status_code == 400
+
+
+def test_a_cookie_authenticated_api_write_must_be_json(admin_client: FlaskClient) -> None:
+    # A cross-site form post carries the cookie but cannot be JSON without a CORS preflight.
+    forged = admin_client.post("/api/runs/1/replay", data={"mode": "trigger", "force": "true"})
+    assert forged.status_code == 415 and "JSON" in forged.json["error"]["message"]
+    assert admin_client.post("/api/runs/1/replay", json={}).status_code == 409  # no such run to replay
