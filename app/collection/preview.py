@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.engine import clock
 from app.engine.polling import event_key
 from app.models import Connection, Event, Recipe
 from connectors import registry
@@ -65,7 +66,7 @@ def preview_rule(session: Session, connection: Connection, options: Mapping[str,
     _, trigger = registry.get_trigger(TRIGGER_KEY)
     assert trigger.poll is not None
     ctx = Context(config=connection.config(), logger=logging.getLogger("ponte.collection.preview"),
-                  connection_name=connection.name)
+                  connection_name=connection.name, timezone=clock.zone_name())
     events, _ = trigger.poll(ctx, options, None)
     rows = []
     for event in events:

@@ -31,6 +31,11 @@ def local_zone() -> tzinfo:
     return ZoneInfo(name or DEFAULT_TIMEZONE)
 
 
+def zone_name() -> str:
+    """The name of :func:`local_zone`, for a connector's ``Context.timezone``."""
+    return str(current_app.config.get("PONTE_TIMEZONE") or DEFAULT_TIMEZONE) if has_app_context() else DEFAULT_TIMEZONE
+
+
 def in_zone(moment: datetime, zone: tzinfo) -> datetime:
     """An aware datetime as wall time in ``zone``; a naive one is taken as already being in it."""
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)

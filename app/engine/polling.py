@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.engine import hooks
+from app.engine.clock import zone_name
 from app.engine.store import insert_ignore
 from app.models import Connection, Event, Recipe, TriggerState, utcnow
 from app.vault import REDACTOR
@@ -102,7 +103,7 @@ def poll_recipe(session: Session, recipe: Recipe, trigger: Trigger) -> PollResul
     options = (recipe.definition.get("trigger") or {}).get("options") or {}
     ctx = Context(config=connection.config() if connection else {},
                   logger=logging.getLogger(f"ponte.connector.{connector.key}"),
-                  connection_name=connection.name if connection else "")
+                  connection_name=connection.name if connection else "", timezone=zone_name())
     try:
         events, cursor = trigger.poll(ctx, options, state.cursor if state is not None else None)
     except ConnectorError as exc:

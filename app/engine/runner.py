@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.engine import hooks, locks
+from app.engine import clock, hooks, locks
 from app.engine.compiled import RecipeUnusable, compiled_recipe
 from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
@@ -403,6 +403,7 @@ def _context(connection: Connection | None, step: Step, settings: RunSettings, s
         sleep=settings.sleep,
         first_attempt_at=since,
         lock=partial(_exclusive, bind),
+        timezone=clock.zone_name(),
     )
 
 

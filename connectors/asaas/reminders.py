@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connectors.sdk import Action, Context, InboundEvent, SkipError, Trigger
 
@@ -83,9 +84,9 @@ REMINDER_SAMPLE: dict[str, Any] = {
 }
 
 
-def today_in_brazil(now: datetime | None = None) -> date:
-    """The calendar day in São Paulo (Asaas due dates are São Paulo days)."""
-    return (now or datetime.now(UTC)).astimezone(BRAZIL).date()
+def today_in_brazil(now: datetime | None = None, zone: str | None = None) -> date:
+    """The calendar day in the business's zone (São Paulo unless set): Asaas due dates are local days."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(zone) if zone else BRAZIL).date()
 
 
 def offsets_of(options: Mapping[str, Any]) -> list[int]:
@@ -122,7 +123,7 @@ def steps_due(payment: Mapping[str, Any], offsets: list[int], start: date, today
 
 def poll(ctx: Context, options: Mapping[str, Any], cursor: Any) -> tuple[list[InboundEvent], Any]:
     """One sweep per open status over the rule's due date range; one event per step whose day came."""
-    today = today_in_brazil()
+    today = today_in_brazil(zone=ctx.timezone)
     offsets = offsets_of(options)
     start = window_start(cursor, today)
     low, high = due_range(start, today, offsets)

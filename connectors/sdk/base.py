@@ -34,7 +34,8 @@ class Context:
     action searching for its own earlier result need not look at anything older.
     ``exclusive(name)`` holds a lock shared by every worker of this Ponte for a read-then-write the
     service cannot make atomic (find a customer by CPF, else create it); outside the engine (unit
-    tests, previews) it holds nothing.
+    tests, previews) it holds nothing. ``timezone`` is the business's zone (``PONTE_TIMEZONE``):
+    what "today" means for a due date.
     """
 
     config: Mapping[str, Any]
@@ -45,6 +46,7 @@ class Context:
     sleep: Callable[[float], None] | None = None
     first_attempt_at: datetime | None = None
     lock: Callable[[str], AbstractContextManager[None]] | None = None
+    timezone: str = "America/Sao_Paulo"
 
     def exclusive(self, name: str) -> AbstractContextManager[None]:
         return self.lock(name) if self.lock is not None else nullcontext()

@@ -117,3 +117,14 @@ def test_check_payment_open_returns_an_open_payment_and_skips_a_moved_due_date(c
     assert ACTION.run(ctx, {"id": "pay_a", "due_date": "2025-03-10"})["id"] == "pay_a"
     with pytest.raises(SkipError, match="due date"):
         ACTION.run(ctx, {"id": "pay_a", "due_date": "2025-03-01"})
+
+
+def test_today_is_the_business_day_in_its_zone() -> None:
+    from datetime import UTC, date, datetime
+
+    from connectors.asaas.reminders import today_in_brazil
+
+    late_evening = datetime(2026, 3, 11, 2, 30, tzinfo=UTC)  # 23:30 in São Paulo, 22:30 in Manaus
+    assert today_in_brazil(late_evening) == date(2026, 3, 10)
+    assert today_in_brazil(late_evening, "America/Manaus") == date(2026, 3, 10)
+    assert today_in_brazil(late_evening, "America/Noronha") == date(2026, 3, 11)  # already 00:30
