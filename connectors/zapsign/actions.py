@@ -25,8 +25,8 @@ from .triggers import WEBHOOK_EXAMPLES
 
 SCHEMAS: JSON = load_json(__file__, "action_schemas.json")
 LIST_CACHE_SECONDS = 60
-MAX_LIST_PAGES = 5  # most recent documents of the signer (or of the account) since the first attempt
-MAX_DETAIL_FETCHES = 10  # list items without external_id we open to compare
+MAX_LIST_PAGES = 20  # most recent documents of the signer (or of the account) since the first attempt
+MAX_DETAIL_FETCHES = 25  # list items without external_id we open to compare
 
 
 def _text(value: Any) -> str | None:
@@ -120,13 +120,17 @@ def find_by_external_id(
     when unknown), newest first, narrowed to the signer's email when known. A run retried for days,
     or replayed a week later, still finds its document. List items that omit ``external_id`` are
     opened (at most ``MAX_DETAIL_FETCHES``) to compare.
+
+    None means "certainly not there". When the bounds stop the search before the window's end, the
+    answer is a PermanentError instead: creating then could make a second contract, so a person
+    decides (look in ZapSign; replay with force to create it anyway).
     """
     first = ctx.first_attempt_at or datetime.now(UTC)
     since = (first.date() - timedelta(days=1)).isoformat()
     params: JSON = {"created_from": since, "sort_order": "desc"}
     if signer_email:
         params["signer_email"] = signer_email
-    opened = 0
+    opened, unchecked, more = 0, 0, False
     for page in range(1, MAX_LIST_PAGES + 1):
         body = client.get("/docs/", params={**params, "page": page})
         items = body.get("results", []) if isinstance(body, dict) else body or []
@@ -137,13 +141,24 @@ def find_by_external_id(
                 if item["external_id"] == external_id:
                     return {"token": item["token"], **client.get(_doc_path(item["token"]), expect=dict)}
                 continue
-            if opened < MAX_DETAIL_FETCHES:
-                opened += 1
-                detail = client.get(_doc_path(item["token"]), allow_404=True, expect=dict)
-                if detail and detail.get("external_id") == external_id:
-                    return {"token": item["token"], **detail}
-        if not isinstance(body, dict) or not body.get("next"):
+            if opened >= MAX_DETAIL_FETCHES:
+                unchecked += 1
+                continue
+            opened += 1
+            detail = client.get(_doc_path(item["token"]), allow_404=True, expect=dict)
+            if detail and detail.get("external_id") == external_id:
+                return {"token": item["token"], **detail}
+        more = isinstance(body, dict) and bool(body.get("next"))
+        if not more:
             break
+    if more or unchecked:
+        raise PermanentError(
+            f"could not confirm that an earlier attempt did not already create this document (external_id "
+            f"{external_id}): ZapSign lists too many documents since {since}. Look for it in ZapSign; to "
+            "create it anyway, replay the run from the trigger with force",
+            internal_message=f"zapsign: search for {external_id} stopped at its bounds (more={more}, "
+                             f"unchecked={unchecked})",
+        )
     ctx.logger.info("zapsign: no document with external_id %s among recent documents", external_id)
     return None
 

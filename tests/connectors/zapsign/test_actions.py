@@ -12,7 +12,7 @@ import pytest
 import responses
 from responses import matchers
 
-from connectors.sdk import Context, TransientError
+from connectors.sdk import Context, PermanentError, TransientError
 from connectors.zapsign import CONNECTOR
 from connectors.zapsign.actions import build_body, create_document_from_template, get_document, split_phone
 
@@ -143,16 +143,29 @@ def test_a_miss_on_the_first_retry_waits_out_the_list_cache(ctx: Context) -> Non
 
 
 @responses.activate
+def test_items_it_could_not_open_make_the_search_inconclusive(ctx: Context) -> None:
+    responses.get(f"{BASE}/docs/", json=[{"token": f"t{i}"} for i in range(30)])  # no external_id listed
+    for i in range(30):
+        responses.get(f"{BASE}/docs/t{i}/", json={"token": f"t{i}", "external_id": "someone-else"})
+    create = responses.post(f"{BASE}/models/create-doc/", json=CREATED)
+    with pytest.raises(PermanentError, match="could not confirm"):
+        create_document_from_template(replace(ctx, attempt=3), {"template_id": TEMPLATE, "signer_name": "M"})
+    assert create.call_count == 0
+
+
+@responses.activate
 def test_the_search_is_bounded(ctx: Context) -> None:
     def page(n: int) -> dict[str, Any]:
         return {"count": 999, "next": f"{BASE}/docs/?page={n + 1}", "previous": None,
                 "results": [{"token": f"d{n}-{i}", "external_id": "no"} for i in range(20)]}
-    for n in range(1, 10):
+    for n in range(1, 30):
         responses.get(f"{BASE}/docs/", json=page(n),
                       match=[matchers.query_param_matcher({"page": str(n)}, strict_match=False)])
-    responses.post(f"{BASE}/models/create-doc/", json=CREATED)
-    create_document_from_template(replace(ctx, attempt=3), INPUT)
-    assert sum(1 for c in responses.calls if "/docs/" in c.request.url) == 5
+    create = responses.post(f"{BASE}/models/create-doc/", json=CREATED)
+    with pytest.raises(PermanentError, match="could not confirm.*replay the run from the trigger with force"):
+        create_document_from_template(replace(ctx, attempt=3), INPUT)
+    assert sum(1 for c in responses.calls if "/docs/" in c.request.url) == 20
+    assert create.call_count == 0  # an inconclusive search never creates: it could be a second contract
 
 
 @responses.activate
