@@ -68,13 +68,15 @@ class AsaasState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything, including deliveries still queued (an in-flight one still finishes)."""
+        """Forget everything, including deliveries still queued; an in-flight one is waited for, so its
+        record never lands in the fresh state (a test's deliveries are its own)."""
         while True:
             try:
                 self._queue.get_nowait()
             except queue.Empty:
                 break
             self._queue.task_done()
+        self.drain()
         with self.lock:
             self.customers: dict[str, dict[str, Any]] = {}
             self.payments: dict[str, dict[str, Any]] = {}
