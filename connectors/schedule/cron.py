@@ -51,12 +51,28 @@ class Schedule:
     expression: str
     zone: ZoneInfo
     triggers: tuple[CronTrigger, ...]
+    fixed_hours: bool = False
 
     def next_after(self, moment: datetime) -> datetime | None:
-        """The first fire time strictly after ``moment`` (None: the expression never fires again)."""
+        """The first fire time strictly after ``moment`` (None: the expression never fires again).
+
+        When the clocks go back, a wall time happens twice; like cron(8), a schedule at fixed hours
+        ("30 1 * * *") fires at the first of the two only, while an interval ("*/15 * * * *") keeps
+        firing through the repeated hour (that time really passes).
+        """
         start = moment + timedelta(microseconds=1)
-        times = [t for t in (trigger.get_next_fire_time(None, start) for trigger in self.triggers) if t]
-        return min(times).astimezone(UTC) if times else None
+        while True:
+            times = [t for t in (trigger.get_next_fire_time(None, start) for trigger in self.triggers) if t]
+            if not times:
+                return None
+            fire = min(times).astimezone(UTC)
+            if not (self.fixed_hours and self._repeated_wall_time(fire)):
+                return fire
+            start = fire + timedelta(microseconds=1)
+
+    def _repeated_wall_time(self, fire: datetime) -> bool:
+        local = fire.astimezone(self.zone)
+        return local.replace(fold=0).astimezone(UTC) != fire
 
     def between(self, after: datetime, until: datetime) -> Iterator[datetime]:
         """Every fire time in (after, until], oldest first."""
@@ -108,7 +124,8 @@ def compile_schedule(options: Mapping[str, Any]) -> Schedule:
         crontabs = [f"{minute} {hour} {day} {month} {days}"]
     else:  # cron(8): either day field matching fires
         crontabs = [f"{minute} {hour} {day} {month} *", f"{minute} {hour} * {month} {days}"]
-    schedule = Schedule(expression, zone, tuple(CronTrigger.from_crontab(c, timezone=zone) for c in crontabs))
+    schedule = Schedule(expression, zone, tuple(CronTrigger.from_crontab(c, timezone=zone) for c in crontabs),
+                        fixed_hours=not (hour.startswith("*") or "/" in hour))
     if schedule.next_after(datetime.now(UTC)) is None:
         raise ScheduleError(option, f"{expression!r} never fires (no such date)")
     return schedule

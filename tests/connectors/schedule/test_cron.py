@@ -102,3 +102,14 @@ def test_the_latest_fire_time_of_a_long_gap_is_found_without_scanning_it() -> No
     yearly = compile_schedule({"cron": "0 0 29 2 *"})
     assert yearly.latest(datetime(2019, 1, 1, tzinfo=UTC), FRIDAY_11H) == datetime(2024, 2, 29, 3, tzinfo=UTC)
     assert yearly.latest(datetime(2024, 3, 1, tzinfo=UTC), FRIDAY_11H) is None
+
+
+def test_a_fixed_time_fires_once_when_the_clocks_go_back_and_an_interval_keeps_firing() -> None:
+    night = (datetime(2025, 11, 1, 12, tzinfo=UTC), datetime(2025, 11, 3, 12, tzinfo=UTC))
+    daily = compile_schedule({"cron": "30 1 * * *", "timezone": "America/New_York"})
+    # 01:30 happens twice on 2 Nov 2025 in New York (05:30Z and 06:30Z): once, like cron(8).
+    assert [t.isoformat() for t in daily.between(*night)] == ["2025-11-02T05:30:00+00:00",
+                                                              "2025-11-03T06:30:00+00:00"]
+    half_hourly = compile_schedule({"cron": "*/30 * * * *", "timezone": "America/New_York"})
+    fires = list(half_hourly.between(datetime(2025, 11, 2, 4, tzinfo=UTC), datetime(2025, 11, 2, 7, tzinfo=UTC)))
+    assert len(fires) == 6  # the repeated hour really passes
