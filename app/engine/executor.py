@@ -206,8 +206,10 @@ def execute_one(app, run_id: int, settings: RunSettings) -> str:  # noqa: ANN001
         from app.db import get_session
 
         session = get_session()
+        attempt = session.scalar(select(Run.attempt).where(Run.id == run_id))  # this claim's number
+        session.commit()
         try:
-            return execute_run(session, run_id, settings)
+            return execute_run(session, run_id, settings, attempt)
         except LeaseLost as lost:
             # This worker stalled past its lease and another one owns the run now: stand aside.
             log.warning("%s", lost)
@@ -221,4 +223,4 @@ def execute_one(app, run_id: int, settings: RunSettings) -> str:  # noqa: ANN001
         except Exception as exc:  # noqa: BLE001 - a bug must fail the run visibly, not loop forever
             log.exception("run %s crashed the runner", run_id)
             session.rollback()
-            return fail_run(session, run_id, f"internal error: {exc.__class__.__name__}: {exc}", settings)
+            return fail_run(session, run_id, f"internal error: {exc.__class__.__name__}: {exc}", settings, attempt)

@@ -11,6 +11,8 @@ leaves the lease to expire.
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +26,8 @@ from sqlalchemy.orm import Session
 from app.models import SchedulerLock, utcnow
 
 MAX_NAME = 64  # the column's length
+
+log = logging.getLogger("ponte.engine.locks")
 
 
 class LockTimeout(Exception):
@@ -69,8 +73,10 @@ def exclusive(bind: Engine, name: str, *, lease_seconds: float = 120, wait_secon
               poll_seconds: float = 0.1) -> Iterator[None]:
     """Hold the lease ``name`` for the block, waiting up to ``wait_seconds`` for it (else LockTimeout).
 
-    Each acquire and release is its own short transaction on its own session: nothing is held open
-    while the block calls out, and the caller's session is left alone.
+    Each acquire, renewal and release is its own short transaction on its own session: nothing is
+    held open while the block calls out, and the caller's session is left alone. A block that runs
+    longer than the lease (an HTTP call retried for minutes) keeps it: a thread renews it every
+    third of its length until the block ends.
     """
     name, owner = lock_name(name), f"block:{uuid.uuid4().hex}"
     deadline = time.monotonic() + wait_seconds
@@ -81,8 +87,24 @@ def exclusive(bind: Engine, name: str, *, lease_seconds: float = 120, wait_secon
         if time.monotonic() >= deadline:
             raise LockTimeout(f"{name} has been held by someone else for more than {wait_seconds:.0f} s")
         time.sleep(poll_seconds)
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(lease_seconds / 3):
+            try:
+                with Session(bind) as session:
+                    if not try_acquire(session, owner, lease_seconds, name):
+                        log.warning("lock %s was taken over while held", name)
+                        return
+            except Exception:  # noqa: BLE001 - a missed renewal is retried; the lease has slack
+                log.warning("lock %s: renewal failed; trying again", name, exc_info=True)
+
+    renewer = threading.Thread(target=renew, name=f"ponte-lock-{name[:20]}", daemon=True)
+    renewer.start()
     try:
         yield
     finally:
+        done.set()
+        renewer.join()
         with Session(bind) as session:
             release(session, owner, name)

@@ -52,6 +52,7 @@ FINAL = frozenset({"succeeded", "filtered", "skipped", "failed"})
 
 
 MAX_ERROR_CHARS = 2000
+MAX_INTERRUPTIONS = 3  # claims beyond max_attempts that never reached a resting state
 
 
 @dataclass
@@ -93,24 +94,37 @@ def idempotency_key(run: Run, position: int) -> str:
     return f"ponte-{run.id}-{position}"
 
 
-def execute_run(session: Session, run_id: int, settings: RunSettings | None = None) -> str:
+def execute_run(session: Session, run_id: int, settings: RunSettings | None = None,
+                attempt: int | None = None) -> str:
     """Run (or resume) ``run_id`` to its next resting state and return that status.
 
-    The caller has claimed the run (status ``running``, lease held). Every state change is
-    committed as it happens, so a crash at any point leaves the run resumable.
+    The caller has claimed the run (status ``running``, lease held) as its ``attempt``: the claim
+    the fence checks (another thread of the same worker reclaiming it makes a new attempt). Every
+    state change is committed as it happens, so a crash at any point leaves the run resumable.
     """
     run_token, step_token = run_id_var.set(run_id), step_var.set(None)
     try:
-        return _execute(session, run_id, settings or RunSettings())
+        return _execute(session, run_id, settings or RunSettings(), attempt)
     finally:
         run_id_var.reset(run_token)
         step_var.reset(step_token)
 
 
-def _execute(session: Session, run_id: int, settings: RunSettings) -> str:
+def _execute(session: Session, run_id: int, settings: RunSettings, attempt: int | None) -> str:
     run = session.get(Run, run_id)
     if run is None or run.status in FINAL:
         return run.status if run else "missing"
+    if attempt is not None and run.attempt != attempt:
+        raise LeaseLost(f"run {run_id}: claimed as attempt {attempt}, now at attempt {run.attempt}")
+    if run.attempt > run.max_attempts + MAX_INTERRUPTIONS:
+        # Claimed again and again without ever reaching a resting state: its worker dies on it.
+        run.error = (f"gave up after {run.attempt} attempts: the worker stopped during this run each time "
+                     "(killed, out of memory?); see the worker's logs, then replay it")
+        run.error_kind = "internal"
+        status = _finish(session, run, "failed", settings)
+        recipe = session.get(Recipe, run.recipe_id)
+        hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=run.error)
+        return status
     recipe = session.get(Recipe, run.recipe_id)
     run.started_at = run.started_at or utcnow()
     if not recipe.enabled:
@@ -123,7 +137,9 @@ def _execute(session: Session, run_id: int, settings: RunSettings) -> str:
     except RecipeUnusable as exc:
         run.error = _clean(f"recipe {recipe.key} v{run.recipe_version} cannot run: {exc}")
         run.error_kind = "config"
-        return _finish(session, run, "failed", settings)
+        status = _finish(session, run, "failed", settings)
+        hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=run.error)
+        return status
     policy = RetryPolicy.from_dict(spec.retry, scale=settings.retry_scale)
     run.max_attempts = policy.max_attempts
     _commit(session, run, settings)
@@ -229,7 +245,7 @@ def _call(session, run, step, fn, connection, settings) -> Any:  # noqa: ANN001
     _commit(session, run, settings)
     started = time.monotonic()
     try:
-        with _heartbeat(session, run.id, settings):
+        with _heartbeat(session, run.id, run.attempt, settings):
             output = fn()
     except ConnectorError as exc:
         status = "skipped" if isinstance(exc, SkipError) else (
@@ -279,7 +295,8 @@ def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFail
     return status
 
 
-def fail_run(session: Session, run_id: int, message: str, settings: RunSettings | None = None) -> str:
+def fail_run(session: Session, run_id: int, message: str, settings: RunSettings | None = None,
+             attempt: int | None = None) -> str:
     """Mark a run failed from outside the state machine (the runner itself crashed).
 
     Only a run still ``running`` under this worker's lease is touched: one that finished, or that
@@ -290,6 +307,8 @@ def fail_run(session: Session, run_id: int, message: str, settings: RunSettings 
     run = session.get(Run, run_id)
     if run is None or run.status != "running" or (settings.owner is not None and run.lease_owner != settings.owner):
         return run.status if run is not None else "missing"
+    if attempt is not None and run.attempt != attempt:
+        return run.status  # reclaimed meanwhile: the new claim carries on
     message = _clean(message).strip().splitlines()[0][:MAX_ERROR_CHARS] if message.strip() else "internal error"
     run.error = message
     run.error_kind = "internal"
@@ -321,12 +340,13 @@ def _finish(session, run, status: str, settings: RunSettings) -> str:  # noqa: A
     return status
 
 
-def _renew(session: Session, run_id: int, settings: RunSettings) -> bool:
-    """Extend the lease while ``settings.owner`` still holds it; False when another worker does."""
+def _renew(session: Session, run_id: int, attempt: int, settings: RunSettings) -> bool:
+    """Extend the lease while this claim (owner and attempt) still holds it; False once it does not."""
     with session.no_autoflush:  # the check must see the stored row, before this write's changes
         result = session.execute(
             update(Run)
-            .where(Run.id == run_id, Run.lease_owner == settings.owner, Run.status == "running")
+            .where(Run.id == run_id, Run.lease_owner == settings.owner, Run.attempt == attempt,
+                   Run.status == "running")
             .values(lease_expires_at=utcnow() + timedelta(seconds=settings.lease_seconds))
             .execution_options(synchronize_session=False)
         )
@@ -335,14 +355,14 @@ def _renew(session: Session, run_id: int, settings: RunSettings) -> bool:
 
 def _commit(session: Session, run: Run, settings: RunSettings) -> None:
     """Commit the runner's pending writes, fenced by the lease (see the module docstring)."""
-    if settings.owner is not None and not _renew(session, run.id, settings):
+    if settings.owner is not None and not _renew(session, run.id, run.attempt, settings):
         session.rollback()
         raise LeaseLost(f"run {run.id}: lease of {settings.owner} lost; another worker owns the run")
     session.commit()
 
 
 @contextmanager
-def _heartbeat(session: Session, run_id: int, settings: RunSettings) -> Iterator[None]:
+def _heartbeat(session: Session, run_id: int, attempt: int, settings: RunSettings) -> Iterator[None]:
     """Renew the lease every third of its length while a connector call is in flight."""
     if settings.owner is None:
         yield
@@ -354,7 +374,7 @@ def _heartbeat(session: Session, run_id: int, settings: RunSettings) -> Iterator
         while not done.wait(settings.lease_seconds / 3):
             try:
                 with Session(bind) as own:
-                    renewed = _renew(own, run_id, settings)
+                    renewed = _renew(own, run_id, attempt, settings)
                     own.commit()
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
                 log.warning("run %s: lease renewal failed; trying again", run_id, exc_info=True)

@@ -98,6 +98,39 @@ def test_a_stalled_worker_whose_run_was_taken_over_records_nothing(stack: Stack)
     assert _step(stack, run_id, "contract").output["reused"] is True
 
 
+def test_a_stalled_thread_is_fenced_out_when_its_own_worker_reclaims_the_run(stack: Stack) -> None:
+    run_id = _queued_charge_run(stack)
+    _fault(stack.zapsign, "POST", CREATE_DOC, {"delay": 2})
+    assert _claim(stack, "host:1:a", lease_seconds=300) == [run_id]
+    stalled = Worker(stack, run_id, _settings(stack, "host:1:a", 300))
+    stalled.start()
+    _wait_for(lambda: bool(stack.zapsign_requests()), "the first thread to call ZapSign")
+    with stack.app.app_context():
+        session = get_session()
+        session.execute(update(Run).where(Run.id == run_id).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+        session.commit()
+    assert _claim(stack, "host:1:a", lease_seconds=300) == [run_id]  # the same worker, a new claim
+    stalled.join(timeout=15)  # its late answer must not be written under the new claim
+    assert stalled.result == "lease lost"
+    assert execute_one(stack.app, run_id, _settings(stack, "host:1:a", 300)) in {"retrying", "succeeded"}
+    [run] = [r for r in stack.settle(timeout=30) if r.id == run_id]
+    assert run.status == "succeeded", run.error
+    assert len(_documents(stack)) == 1
+
+
+def test_a_run_whose_worker_dies_on_it_every_time_gives_up(stack: Stack) -> None:
+    run_id = _queued_charge_run(stack)
+    with stack.app.app_context():
+        session = get_session()
+        run = session.get(Run, run_id)
+        session.execute(update(Run).where(Run.id == run_id).values(attempt=run.max_attempts + 3))
+        session.commit()
+    assert _claim(stack, "host:1:a", lease_seconds=300) == [run_id]
+    assert execute_one(stack.app, run_id, _settings(stack, "host:1:a", 300)) == "failed"
+    run = _run(stack, run_id)
+    assert "worker stopped during this run each time" in run.error and stack.zapsign_requests() == []
+
+
 def test_the_heartbeat_keeps_the_lease_of_a_long_call(stack: Stack) -> None:
     run_id = _queued_charge_run(stack)
     _fault(stack.zapsign, "POST", CREATE_DOC, {"delay": 2})

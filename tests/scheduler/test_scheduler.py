@@ -194,3 +194,20 @@ def test_an_exclusive_block_waits_for_the_holder_and_times_out_with_a_clear_erro
         long_name = "asaas-customer:" + "x" * 200
         assert len(locks.lock_name(long_name)) == locks.MAX_NAME
         assert locks.lock_name(long_name) == locks.lock_name(long_name)
+
+
+def test_an_exclusive_block_longer_than_its_lease_keeps_it(app: Flask) -> None:
+    import time
+
+    from app.db import get_db
+    from app.engine import locks
+
+    with app.app_context():
+        bind = get_db(app).engine
+        with locks.exclusive(bind, "slow-customer", lease_seconds=1.0):
+            time.sleep(2.5)  # longer than the lease: renewed meanwhile, so nobody else gets in
+            with (pytest.raises(locks.LockTimeout),
+                  locks.exclusive(bind, "slow-customer", wait_seconds=0.2, poll_seconds=0.02)):
+                pass
+        with locks.exclusive(bind, "slow-customer", wait_seconds=0.2):  # released at the end
+            pass
