@@ -85,7 +85,10 @@ def init_app(app: Flask) -> None:
     from app.web.wizard_schedule import summary as schedule_summary
 
     app.jinja_env.globals.update(status_label=labels.status_label, operator_label=labels.operator_label,
-                                 schedule_summary=schedule_summary)
+                                 schedule_summary=schedule_summary, error_kind_label=labels.error_kind_label,
+                                 trigger_title=labels.trigger_title, action_title=labels.action_title,
+                                 condition_value=labels.condition_value, field_label=labels.field_label,
+                                 unary_operators=labels.UNARY_OPERATORS)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

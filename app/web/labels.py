@@ -1,8 +1,16 @@
-"""Translated labels for stored codes (run and connection statuses, roles, filter operators)."""
+"""Translated labels for stored codes (run and connection statuses, roles, filter operators, error
+kinds, trigger and action keys), so a page shows words where the database holds a key."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from connectors import registry
 
 STATUS_LABELS = {
     "queued": _l("queued"),
@@ -47,6 +55,23 @@ OPERATOR_LABELS = {
 }
 
 
+ERROR_KIND_LABELS = {
+    "error": _l("error"),
+    "config": _l("settings or credentials"),
+    "transient": _l("temporary failure"),
+    "rate_limited": _l("rate limit"),
+    "permanent": _l("refused by the service"),
+    "skip": _l("nothing to do"),
+    "webhook_auth": _l("webhook not authenticated"),
+    "mapping": _l("field mapping"),
+    "disabled": _l("automation disabled"),
+    "internal": _l("internal error"),
+}
+
+# Operators that take no value: "field exists", not "field exists null".
+UNARY_OPERATORS = frozenset({"exists", "not_exists", "is_empty", "not_empty", "is_true", "is_false"})
+
+
 def status_label(code: str | None) -> str:
     return str(STATUS_LABELS.get(code or "", code or ""))
 
@@ -54,3 +79,60 @@ def status_label(code: str | None) -> str:
 def operator_label(code: str) -> str:
     """The translated operator; an operator added to the engine later shows as words, not a key."""
     return str(OPERATOR_LABELS.get(code, code.replace("_", " ")))
+
+
+def error_kind_label(code: str | None) -> str:
+    return str(ERROR_KIND_LABELS.get(code or "", (code or "").replace("_", " ")))
+
+
+def _is_pt() -> bool:
+    try:
+        return str(get_locale() or "pt_BR").startswith("pt")
+    except (RuntimeError, AttributeError):
+        return True
+
+
+def _title(item: Any) -> str:
+    return item.title_pt if _is_pt() and getattr(item, "title_pt", "") else item.title
+
+
+def trigger_title(qualified: str | None) -> str:
+    """``asaas.payment_created`` → "Asaas: Nova cobrança criada"; an unknown key as it is."""
+    try:
+        connector, trigger = registry.get_trigger(qualified or "")
+    except LookupError:
+        return qualified or ""
+    return f"{connector.title}: {_title(trigger)}" if getattr(connector, "needs_connection", True) \
+        else _title(trigger)
+
+
+def action_title(qualified: str | None, *, service: bool = True) -> str:
+    """``zapsign.create_document_from_template`` → "ZapSign: Criar documento a partir de modelo"
+    (without ``service``: "Criar documento a partir de modelo"); an unknown key as it is."""
+    try:
+        connector, action = registry.get_action(qualified or "")
+    except LookupError:
+        return qualified or ""
+    return f"{connector.title}: {_title(action)}" if service else _title(action)
+
+
+def condition_value(value: Any) -> str:
+    """A filter's expected or actual value as a person types it in the wizard: lists as ``a; b``,
+    numbers in the page's locale (``50`` / ``1.234,56``), nothing as "(empty)"."""
+    if value is None or value == "":
+        return _("(empty)")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, (int, float)):
+        return format_decimal(value, locale="pt_BR" if _is_pt() else "en")
+    if isinstance(value, (list, tuple)):
+        return "; ".join(condition_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {condition_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def field_label(path: str | None) -> str:
+    """``$.payment.value`` → ``payment.value``, as the wizard's filter screen writes fields."""
+    text = path or ""
+    return text[2:] if text.startswith("$.") else text

@@ -175,8 +175,10 @@ def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
     for i, step in enumerate(document.get("steps") or []):
         connector = data.connector_of(step.get("action", ""))
         if connector is not None:
+            action = connector.action(step.get("action", "").partition(".")[2])
             roles.append({"name": f"step_connection_{i}", "connector": connector,
-                          "label": _("Step %(n)d: %(key)s", n=i + 1, key=step["key"]),
+                          "label": _("Step %(n)d: %(key)s", n=i + 1,
+                                     key=data.title_of(action) if action else step["key"]),
                           "current": step.get("connection", ""),
                           "options": data.connections_for(session, connector.key)})
     return {"roles": roles, "trigger_note": trigger_note}

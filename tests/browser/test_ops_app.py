@@ -125,7 +125,8 @@ def test_wizard_builds_the_charge_to_contract_automation_and_it_runs(
     row = page.locator("table.runs tbody tr").first
     expect(row).to_contain_text("sucesso")
     row.locator("td a").first.click()
-    expect(page.locator("#step-0")).to_contain_text("asaas.payment_created")
+    expect(page.locator("#step-0")).to_contain_text("Gatilho Asaas: Nova cobrança criada")
+    expect(page.locator("#step-0 small[title='asaas.payment_created']")).to_be_visible()
     expect(page.locator("#step-1")).to_contain_text("sucesso")
     page.locator("#step-1 summary", has_text="Entrada").click()
     expect(page.locator("#step-1")).to_contain_text("Sr(a). Marina Costa Andrade")

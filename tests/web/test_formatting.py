@@ -32,10 +32,22 @@ def test_dates_in_pt_br_and_en(app: Flask) -> None:
 def test_locale_switch_is_saved_on_the_user(admin_client: FlaskClient, admin: Person, app: Flask) -> None:
     assert "Execuções" in admin_client.get("/runs").get_data(as_text=True)
     admin_client.post("/locale", data={"locale": "en", "next": "/runs"})
-    assert "No run matches." in admin_client.get("/runs").get_data(as_text=True)
+    assert "No run yet: a run appears here" in admin_client.get("/runs").get_data(as_text=True)
     with app.app_context():
         assert get_session().get(User, admin.id).locale == "en"
 
 
 def test_login_page_is_in_portuguese_by_default(client: FlaskClient) -> None:
     assert "Entrar" in client.get("/login").get_data(as_text=True)
+
+
+def test_filter_values_are_written_as_in_the_wizard(app: Flask) -> None:
+    from app.web.labels import condition_value, error_kind_label, field_label
+
+    with app.test_request_context():
+        assert condition_value(["BOLETO", "PIX"]) == "BOLETO; PIX"
+        assert condition_value(1234.5) == "1.234,5" and condition_value(50.0) == "50"
+        assert condition_value(None) == "(vazio)" and condition_value(True) == "sim"
+        assert error_kind_label("transient") == "falha temporária"
+        assert error_kind_label("brand_new") == "brand new"
+        assert field_label("$.payment.value") == "payment.value"

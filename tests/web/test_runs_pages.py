@@ -38,7 +38,38 @@ def test_date_range_filter(operator_client: FlaskClient, seeded: dict[str, int])
 def test_run_page_shows_the_filter_verdict(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
     page = operator_client.get(f"/runs/{seeded['filtered']}").get_data(as_text=True)
     assert "Os filtros barraram este evento." in page
-    assert "$.payment.value" in page and "maior ou igual a" in page and "50.0" in page
+    assert "<code>payment.value</code> maior ou igual a <code>100,00</code>" in page
+    assert "valor recebido: <code>50</code>" in page
+    assert "greater_or_equal" not in page  # the engine's English explanation is not shown
+
+
+def test_run_page_writes_conditions_in_the_page_language(operator_client: FlaskClient, seeded: dict[str, int],
+                                                         app: Flask) -> None:
+    with app.app_context():
+        session = get_session()
+        run = session.get(Run, seeded["filtered"])
+        run.filter_result = {**run.filter_result, "groups": [{"passed": False, "conditions": [
+            {"field": "$.payment.billingType", "op": "in", "expected": ["BOLETO", "PIX"], "actual": "PIX",
+             "passed": True, "explanation": "$.payment.billingType in ['BOLETO', 'PIX'] passed: actual 'PIX'"},
+            {"field": "$.payment.externalReference", "op": "not_exists", "expected": None, "actual": "ponte-1",
+             "passed": False, "explanation": "x"}]}]}
+        session.commit()
+    page = operator_client.get(f"/runs/{seeded['filtered']}").get_data(as_text=True)
+    assert "<code>payment.billingType</code> é um de <code>BOLETO; PIX</code>" in page
+    assert "<code>payment.externalReference</code> não existe — valor recebido: <code>ponte-1</code>" in page
+    assert "null" not in page and "passed: actual" not in page
+
+
+def test_run_page_names_steps_and_error_kinds_in_words(operator_client: FlaskClient, seeded: dict[str, int],
+                                                        app: Flask) -> None:
+    with app.app_context():
+        session = get_session()
+        run = session.get(Run, seeded["failed"])
+        run.steps[1].error_kind = "transient"
+        session.commit()
+    page = operator_client.get(f"/runs/{seeded['failed']}").get_data(as_text=True)
+    assert "Asaas: Nova cobrança criada" in page and "ZapSign: Criar documento a partir de modelo" in page
+    assert "(falha temporária)" in page and "(transient)" not in page
 
 
 def test_run_page_shows_steps_with_secrets_redacted(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
@@ -92,3 +123,9 @@ def test_a_run_whose_action_succeeded_offers_only_a_confirmed_forced_replay(
     with app.app_context():
         replay = get_session().scalar(select(Run).where(Run.replay_of_id == seeded["succeeded"]))
         assert replay is not None and replay.status == "queued"
+
+
+def test_empty_history_says_whether_filters_hide_runs(operator_client: FlaskClient) -> None:
+    assert "Nenhuma execução ainda" in operator_client.get("/runs").get_data(as_text=True)
+    page = operator_client.get("/runs?status=failed").get_data(as_text=True)
+    assert "Nenhuma execução com estes filtros." in page and "Ver todas as execuções" in page

@@ -134,6 +134,25 @@ def test_file_recipes_are_read_only(operator_client: FlaskClient, seeded: dict[s
     assert "somente leitura" in page
 
 
+def test_recipe_pages_name_the_trigger_in_words(operator_client: FlaskClient, seeded: dict[str, int]) -> None:
+    listing = operator_client.get("/automations").get_data(as_text=True)
+    assert '<span title="asaas.payment_created">Asaas: Nova cobrança criada</span>' in listing
+    operator_client.post("/locale", data={"locale": "en", "next": "/automations"})
+    assert "Asaas: New payment created" in operator_client.get("/automations").get_data(as_text=True)
+    detail = operator_client.get(f"/automations/{seeded['recipe']}").get_data(as_text=True)
+    assert "Asaas: New payment created" in detail and "<code>asaas.payment_created</code>" in detail
+
+
+def test_accounts_and_fields_steps_name_the_action_not_its_key(
+    operator_client: FlaskClient, seeded: dict[str, int], lookups: list[Any]
+) -> None:
+    base = _start(operator_client, "blank")
+    operator_client.post(f"{base}/trigger", data={"event": "asaas.payment_created",
+                                                  "action": "zapsign.create_document_from_template", "go": "next"})
+    page = operator_client.get(f"{base}/connect").get_data(as_text=True)
+    assert "Passo 1: Criar documento a partir de modelo — ZapSign" in page
+
+
 def test_expression_round_trip() -> None:
     assert drafts.form_to_expr("{{ customer.name }}", '["upper"]') == {"path": "$.customer.name", "format": ["upper"]}
     assert drafts.form_to_expr("Oi {{ customer.name }}") == {"text": "Oi {{ customer.name }}"}
