@@ -281,6 +281,7 @@ def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFail
         return "retrying"
     if isinstance(error, TransientError):
         run.error = f"gave up after {run.attempt} attempts: {run.error}"
+        failure.step.status = "failed"  # no retry is coming: the step must not say "waiting to retry"
     rejected = failure.connection if isinstance(error, ConfigError) else None
     if rejected is not None:
         # Credentials or plan rejected: flag the connection for the UI, in the same fenced commit as

@@ -199,5 +199,7 @@ def test_a_service_down_for_good_gives_up_after_max_attempts_and_fires_the_alert
         hooks.unsubscribe("run_failed", listener)
     assert run.status == "failed" and run.attempt == run.max_attempts == 6
     assert run.error.startswith("gave up after 6 attempts: contract:")
+    contract = _step(stack, run.id, "contract")
+    assert contract.status == "failed" and contract.attempt == 6 and contract.error_kind == "transient"
     assert [f["run_id"] for f in fired] == [run.id]
     assert _documents(stack) == []
