@@ -121,10 +121,7 @@ def _execute(session: Session, run_id: int, settings: RunSettings, attempt: int 
         run.error = (f"gave up after {run.attempt} attempts: the worker stopped during this run each time "
                      "(killed, out of memory?); see the worker's logs, then replay it")
         run.error_kind = "internal"
-        status = _finish(session, run, "failed", settings)
-        recipe = session.get(Recipe, run.recipe_id)
-        hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=run.error)
-        return status
+        return _give_up(session, run, session.get(Recipe, run.recipe_id), settings)
     recipe = session.get(Recipe, run.recipe_id)
     run.started_at = run.started_at or utcnow()
     if not recipe.enabled:
@@ -137,9 +134,7 @@ def _execute(session: Session, run_id: int, settings: RunSettings, attempt: int 
     except RecipeUnusable as exc:
         run.error = _clean(f"recipe {recipe.key} v{run.recipe_version} cannot run: {exc}")
         run.error_kind = "config"
-        status = _finish(session, run, "failed", settings)
-        hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=run.error)
-        return status
+        return _give_up(session, run, recipe, settings)
     policy = RetryPolicy.from_dict(spec.retry, scale=settings.retry_scale)
     run.max_attempts = policy.max_attempts
     _commit(session, run, settings)
@@ -288,10 +283,16 @@ def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFail
         # the failed run (a worker that lost the run flags nothing), then tell people.
         rejected.status = "error"
         rejected.status_message = failure.step.error or str(error)
-    status = _finish(session, run, "failed", settings)
+    status = _give_up(session, run, recipe, settings)
     if rejected is not None:
         hooks.fire("connection_rejected", connection_id=rejected.id, name=rejected.name,
                    error=rejected.status_message)
+    return status
+
+
+def _give_up(session: Session, run: Run, recipe: Recipe, settings: RunSettings) -> str:
+    """Fail the run for good (fenced) and then, only then, fire the failure alert hook."""
+    status = _finish(session, run, "failed", settings)
     hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=run.error)
     return status
 
