@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import date
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.cli_worker import run_until_signalled
 from app.db import get_session
 from app.engine.formatters import compile_pipeline
 
@@ -33,13 +32,7 @@ def scheduler_run(once: bool) -> None:
             ran = scheduler.run_job(name)
             click.echo(f"{name}: {'ran' if ran else 'not run (another process holds the lease, or it failed)'}")
         return
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    scheduler.start()
-    click.echo(f"scheduler {scheduler.owner} running ({', '.join(scheduler.jobs)}); Ctrl-C to stop")
-    stop.wait()
-    scheduler.stop()
+    run_until_signalled(scheduler, f"scheduler {scheduler.owner} running ({', '.join(scheduler.jobs)}); Ctrl-C to stop")
 
 
 @scheduler_cli.command("status")

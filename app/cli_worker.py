@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from typing import Any
 
 import click
 from flask import current_app
@@ -34,13 +35,18 @@ def worker_run(workers: int | None, once: bool) -> None:
     if once:
         click.echo(f"executed {executor.run_until_idle()} run(s)")
         return
+    run_until_signalled(executor, f"worker {executor.owner} running; Ctrl-C to stop")
+
+
+def run_until_signalled(service: Any, banner: str) -> None:
+    """Start ``service``, say ``banner``, and stop it cleanly on SIGINT or SIGTERM."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    executor.start()
-    click.echo(f"worker {executor.owner} running; Ctrl-C to stop")
+    service.start()
+    click.echo(banner)
     stop.wait()
-    executor.stop()
+    service.stop()
 
 
 @connectors_cli.command("describe")

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -87,24 +87,40 @@ def exclusive(bind: Engine, name: str, *, lease_seconds: float = 120, wait_secon
         if time.monotonic() >= deadline:
             raise LockTimeout(f"{name} has been held by someone else for more than {wait_seconds:.0f} s")
         time.sleep(poll_seconds)
+    try:
+        with renewing(bind, lambda session: try_acquire(session, owner, lease_seconds, name),
+                      lease_seconds / 3, f"lock {name}"):
+            yield
+    finally:
+        with Session(bind) as session:
+            release(session, owner, name)
+
+
+@contextmanager
+def renewing(bind: Engine, renew: Callable[[Session], bool], every: float, what: str) -> Iterator[None]:
+    """While the block runs, a thread calls ``renew`` on a session of its own every ``every`` seconds
+    and commits; it stops when ``renew`` answers False (``what`` was taken over). A failed renewal
+    is logged and tried again at the next beat: a lease renewed every third of its length has slack.
+    """
     done = threading.Event()
 
-    def renew() -> None:
-        while not done.wait(lease_seconds / 3):
+    def beat() -> None:
+        while not done.wait(every):
             try:
                 with Session(bind) as session:
-                    if not try_acquire(session, owner, lease_seconds, name):
-                        log.warning("lock %s was taken over while held", name)
-                        return
-            except Exception:  # noqa: BLE001 - a missed renewal is retried; the lease has slack
-                log.warning("lock %s: renewal failed; trying again", name, exc_info=True)
+                    renewed = renew(session)
+                    session.commit()
+            except Exception:  # noqa: BLE001 - a missed beat is retried
+                log.warning("%s: renewal failed; trying again", what, exc_info=True)
+                continue
+            if not renewed:
+                log.warning("%s was taken over while held", what)
+                return
 
-    renewer = threading.Thread(target=renew, name=f"ponte-lock-{name[:20]}", daemon=True)
-    renewer.start()
+    thread = threading.Thread(target=beat, name=f"ponte-renew-{what[:24]}", daemon=True)
+    thread.start()
     try:
         yield
     finally:
         done.set()
-        renewer.join()
-        with Session(bind) as session:
-            release(session, owner, name)
+        thread.join()

@@ -23,7 +23,6 @@ whose lease expired (it stalled, the run was reclaimed) stops at its next write 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -369,29 +368,9 @@ def _heartbeat(session: Session, run_id: int, attempt: int, settings: RunSetting
     if settings.owner is None:
         yield
         return
-    done = threading.Event()
-    bind = session.get_bind()
-
-    def beat() -> None:
-        while not done.wait(settings.lease_seconds / 3):
-            try:
-                with Session(bind) as own:
-                    renewed = _renew(own, run_id, attempt, settings)
-                    own.commit()
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
-                log.warning("run %s: lease renewal failed; trying again", run_id, exc_info=True)
-                continue
-            if not renewed:
-                log.warning("run %s: lease lost during a call; the result will not be recorded here", run_id)
-                return
-
-    thread = threading.Thread(target=beat, name=f"ponte-lease-{run_id}", daemon=True)
-    thread.start()
-    try:
+    with locks.renewing(session.get_bind(), lambda own: _renew(own, run_id, attempt, settings),
+                        settings.lease_seconds / 3, f"run {run_id}'s lease"):
         yield
-    finally:
-        done.set()
-        thread.join()
 
 
 def _chain_started_at(session: Session, run: Run) -> datetime:

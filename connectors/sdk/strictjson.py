@@ -6,7 +6,9 @@ Python's ``json.loads`` is too lenient and too fragile for text from strangers:
   not JSON: PostgreSQL's JSON type refuses them, so an event holding one could never be stored and
   its sender would be told to retry for ever;
 * it recurses once per nesting level, so ``"[" * 100000`` raises ``RecursionError`` (not
-  ``ValueError``), and a body that just fits can still break whatever walks it later.
+  ``ValueError``), and a body that just fits can still break whatever walks it later;
+* it turns an escape such as ``"\ud800"`` into a lone surrogate, a string no database column or
+  UTF-8 encoder accepts.
 
 :func:`parse_json` refuses all of these with a ``ValueError`` that says why, so every caller keeps
 the one ``except ValueError`` it already has for malformed JSON.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 MAX_DEPTH = 64  # real payloads (Asaas, ZapSign, recipes) nest under 10 levels
@@ -29,7 +32,21 @@ def parse_json(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         raise ValueError(f"JSON nested more than {max_depth} levels deep") from None
     if _deeper_than(value, max_depth):
         raise ValueError(f"JSON nested more than {max_depth} levels deep")
+    if _SURROGATE_ESCAPE.search(data if isinstance(data, str) else data.decode("utf-8", "replace")) \
+            and _has_lone_surrogate(value):  # the search keeps the usual body off the slow check
+        raise ValueError("JSON text holds a lone surrogate escape (\\ud800-\\udfff), which is not valid Unicode")
     return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _refuse_constant(name: str) -> Any:
