@@ -260,6 +260,8 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    # Claims that were not failed attempts (rate limits, deferrals, busy destinations, released claims).
+    deferrals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
@@ -300,6 +302,9 @@ class Step(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # The latest moment an attempt may have written to the service (failed ambiguously, crashed):
+    # what a search behind a cache must wait past before it trusts a miss.
+    possible_effect_at: Mapped[datetime | None]
 
     run: Mapped[Run] = relationship(back_populates="steps")
 

@@ -26,6 +26,8 @@ Test controls (no auth; loopback only):
 - ``GET  /_sandbox/requests``            API calls seen: method, path, query, json (never headers/token)
 - ``GET  /_sandbox/deliveries?wait=S``   webhook deliveries, after waiting up to S s for in-flight ones
 - ``POST /_sandbox/deliveries/<id>/redeliver``  resend a delivery's exact body (ZapSign's retry)
+- ``POST /_sandbox/config``             ``{list_cache_seconds}``: how long a new document stays out of
+                                         ``GET /docs/`` (ZapSign caches the list for 60 s; default 0)
 - ``GET  /_sandbox/state``, ``POST /_sandbox/reset``
 
 Run it with ``python -m sandbox.zapsign --port 8102``.
@@ -220,6 +222,13 @@ def _register_controls(app: Flask, state: ZapSignState) -> None:
     @app.get("/_sandbox/state")
     def snapshot() -> Any:
         return state.snapshot()
+
+    @app.post("/_sandbox/config")
+    def configure() -> Any:
+        body = request.get_json(silent=True) or {}
+        with state.lock:
+            state.list_cache_seconds = float(body.get("list_cache_seconds", state.list_cache_seconds))
+            return {"list_cache_seconds": state.list_cache_seconds}
 
     @app.post("/_sandbox/reset")
     def reset() -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,10 @@ class ZapSignState:
             self.deliveries: list[Delivery] = []
             self.requests: list[dict[str, Any]] = []
             self.faults: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            # ZapSign caches GET /docs/ for 60 s: a new document may be missing from the list that
+            # long. 0 lists at once; tests set it (scaled like their retry waits) via /_sandbox/config.
+            self.list_cache_seconds = 0.0
+            self._listed_from: dict[str, float] = {}
             url, headers = self._initial_webhook
             if url:
                 self.add_webhook({"url": url, "type": "",
@@ -106,6 +111,7 @@ class ZapSignState:
                                created_through=created_through,
                                template_id=template["token"])
             self.docs[doc["token"]] = doc
+            self._listed_from[doc["token"]] = time.monotonic() + self.list_cache_seconds
             self._emit("doc_created", doc)
             return copy.deepcopy(doc)
 
@@ -119,6 +125,7 @@ class ZapSignState:
             doc = new_document(len(self.docs) + 1, name, people, answers, external_id=external_id,
                                created_through="web")
             self.docs[doc["token"]] = doc
+            self._listed_from[doc["token"]] = time.monotonic() + self.list_cache_seconds
             self._emit("doc_created", doc)
             return copy.deepcopy(doc)
 
@@ -132,7 +139,9 @@ class ZapSignState:
     def list_documents(self, query: dict[str, str]) -> list[dict[str, Any]]:
         """Documents matching ``status``, ``created_from``/``created_to`` (dates), ``signer_email``."""
         with self.lock:
-            docs = [d for d in self.docs.values() if not d["deleted"]]
+            now = time.monotonic()
+            docs = [d for d in self.docs.values()
+                    if not d["deleted"] and self._listed_from.get(d["token"], 0.0) <= now]
             if query.get("status"):
                 docs = [d for d in docs if d["status"] == query["status"]]
             if query.get("created_from"):

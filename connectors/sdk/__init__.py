@@ -15,6 +15,7 @@ from .base import (
 from .errors import (
     ConfigError,
     ConnectorError,
+    DeferredError,
     PermanentError,
     RateLimitedError,
     SkipError,
@@ -26,7 +27,7 @@ from .strictjson import parse_json
 from .webhooks import DEFAULT_MAX_BODY_BYTES, constant_time_equals, generate_token, require_secret
 
 __all__ = [
-    "Action", "ConfigError", "Connector", "ConnectorError", "Context", "DEFAULT_MAX_BODY_BYTES",
+    "Action", "ConfigError", "Connector", "ConnectorError", "Context", "DEFAULT_MAX_BODY_BYTES", "DeferredError",
     "HttpClient", "InboundEvent", "InboundRequest", "Lookup", "PermanentError", "RateLimitedError",
     "SkipError", "TransientError", "Trigger", "WebhookAuthError", "WebhookSpec", "constant_time_equals",
     "default_error_parser", "describe", "generate_token", "load_json", "parse_json", "require_secret",
