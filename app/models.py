@@ -10,7 +10,6 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -82,7 +81,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class User(UserMixin, Base):
+class User(Base):
     """A person who logs in: an admin manages connections and users, an operator runs recipes."""
 
     __tablename__ = "users"
@@ -102,9 +101,21 @@ class User(UserMixin, Base):
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
+    # Flask-Login's user protocol, spelled out so the models import no Flask (workers use them too).
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     @property
     def is_admin(self) -> bool:

@@ -25,7 +25,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.engine.dispatch import dispatch_pending
-from app.engine.fence import DEFAULT_LEASE_SECONDS, release_claim
+from app.engine.fence import release_claim
+from app.engine.host import host_for
 from app.engine.runner import LeaseLost, RunSettings, execute_run, fail_run
 from app.models import Run, utcnow
 
@@ -115,30 +116,28 @@ class EmbeddedExecutor:
     waiting out their lease under an owner that is gone.
     """
 
-    def __init__(self, app, *, workers: int = 4, poll_interval: float = 1.0,  # noqa: ANN001
+    def __init__(self, host, *, workers: int | None = None, poll_interval: float | None = None,  # noqa: ANN001
                  lease_seconds: float | None = None, destination_limit: int | None = None) -> None:
-        self.app = app
-        self.workers = workers
-        self.poll_interval = poll_interval
-        self.lease_seconds = float(lease_seconds or app.config.get("RUN_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)
+        self.host = host_for(host)
+        config = self.host.settings  # read once: the executor's settings are made here
+        self.workers = workers or config.workers
+        self.poll_interval = poll_interval if poll_interval is not None else config.poll_interval
+        self.lease_seconds = float(lease_seconds or config.lease_seconds)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        limit = destination_limit or app.config.get("DESTINATION_CONCURRENCY") or max(1, workers - 1)
-        self.settings = RunSettings(retry_scale=float(app.config.get("RETRY_DELAY_SCALE", 1.0)),
-                                    owner=self.owner, lease_seconds=self.lease_seconds,
-                                    destination_limit=int(limit))
+        limit = destination_limit or config.destination_limit or max(1, self.workers - 1)
+        self.settings = RunSettings(retry_scale=config.retry_scale, owner=self.owner,
+                                    lease_seconds=self.lease_seconds, destination_limit=int(limit))
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._inflight = threading.Semaphore(workers)
+        self._inflight = threading.Semaphore(self.workers)
         self._pool: ThreadPoolExecutor | None = None
         self._loop: threading.Thread | None = None
         self._to_release: set[tuple[int, int]] = set()  # (run id, claim) to hand back to the queue
         self._release_lock = threading.Lock()
 
     def start(self) -> None:
-        with self.app.app_context():
-            from app.db import get_session
-
-            release_dead_leases(get_session())
+        with self.host.session() as session:
+            release_dead_leases(session)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ponte-run")
         self._loop = threading.Thread(target=self._run_loop, name="ponte-executor", daemon=True)
         self._loop.start()
@@ -175,10 +174,7 @@ class EmbeddedExecutor:
         self._release_pending()
         if self._stop.is_set() or self._pool is None:  # stopping, or never started: claim nothing
             return False
-        with self.app.app_context():
-            from app.db import get_session
-
-            session = get_session()
+        with self.host.session() as session:
             dispatched = dispatch_pending(session)
             free = self._free_slots()
             claimed = claim_runs(session, self.owner, free, self.lease_seconds) if free else []
@@ -213,7 +209,7 @@ class EmbeddedExecutor:
             if self._stop.is_set():
                 self._remember_release(run_id, attempt)  # claimed, never started: back to the queue
                 return
-            if execute_one(self.app, run_id, self.settings, attempt) == "interrupted":
+            if execute_one(self.host, run_id, self.settings, attempt) == "interrupted":
                 self._remember_release(run_id, attempt)
         finally:
             self._inflight.release()
@@ -232,10 +228,7 @@ class EmbeddedExecutor:
             return
         left: set[tuple[int, int]] = set()
         try:
-            with self.app.app_context():
-                from app.db import get_session
-
-                session = get_session()
+            with self.host.session() as session:
                 for run_id, attempt in sorted(pending):
                     try:
                         release_claim(session, run_id, attempt, self.owner)
@@ -252,26 +245,23 @@ class EmbeddedExecutor:
         """Inline, no threads: dispatch and execute everything due now. For tests and the CLI."""
         executed = 0
         for _ in range(max_rounds):
-            with self.app.app_context():
-                from app.db import get_session
-
-                session = get_session()
+            with self.host.session() as session:
                 dispatch_pending(session)
                 claimed = claim_runs(session, self.owner, self.workers, self.lease_seconds)
             if not claimed:
                 return executed
             for run_id in claimed:
-                execute_one(self.app, run_id, self.settings)
+                execute_one(self.host, run_id, self.settings)
                 executed += 1
         return executed
 
 
-def execute_one(app, run_id: int, settings: RunSettings, attempt: int | None = None) -> str:  # noqa: ANN001
-    """Execute one claimed run; "interrupted" when the database went away (the caller may release it)."""
-    with app.app_context():
-        from app.db import get_session
+def execute_one(host, run_id: int, settings: RunSettings, attempt: int | None = None) -> str:  # noqa: ANN001
+    """Execute one claimed run; "interrupted" when the database went away (the caller may release it).
 
-        session = get_session()
+    ``host`` is a Flask app, a :class:`~app.database.Database` or a :class:`~app.engine.host.Host`.
+    """
+    with host_for(host).session() as session:
         if attempt is None:
             attempt = session.scalar(select(Run.attempt).where(Run.id == run_id))  # this claim's number
             session.commit()

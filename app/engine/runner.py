@@ -42,7 +42,7 @@ from app.engine.fence import commit as _commit
 from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
 from app.engine.slots import SLOTS, DestinationBusy
-from app.logs import run_id_var, step_var
+from app.logcontext import run_id_var, step_var
 from app.models import Connection, Event, Recipe, Run, Step, utcnow
 from app.vault import REDACTOR
 from connectors import registry
