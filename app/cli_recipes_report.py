@@ -52,7 +52,7 @@ def describe(change: Change) -> str:
         "unchanged": f"{version.strip()} ({change.file})" + (", becomes managed by this file" if change.adopt else ""),
         "invalid": f"({change.file})",
         "disable": f"{version.strip()} (its file {change.file} was removed; would disable, runs keep it)",
-        "waiting": f"({change.file}) needs connection {needs}: not applied until it exists",
+        "waiting": f"({change.file}) needs connection(s) {needs}: not applied until they exist",
     }[change.action]
     return f"{change.action:<10} {change.key}  {detail}"
 
@@ -63,7 +63,7 @@ def waiting_line(plan: Plan) -> str | None:
     if not waiting:
         return None
     needed = sorted({n for c in waiting for n in c.waiting_for})
-    then = ("they are applied as soon as it is created" if current_app.config.get("APPLY_RECIPE_FILES_ON_START")
-            else "create it, then run recipes apply again")
+    then = ("each is applied as soon as its connections exist" if current_app.config.get("APPLY_RECIPE_FILES_ON_START")
+            else "create them, then run recipes apply again")
     return (f"waiting: {', '.join(c.key for c in waiting)} need connection(s) {', '.join(map(repr, needed))}; "
             f"{then} (flask --app wsgi connections create ...)")

@@ -35,11 +35,33 @@ def waiting_recipes(session: Session, recipes_dir: str | Path, mappings_dir: str
     return sorted(loaded.waiting, key=lambda w: w.file)
 
 
+_CACHE: dict[Any, list[WaitingRecipe]] = {}
+
+
+def _fingerprint(session: Session, recipes_dir: Path, mappings_dir: Path) -> Any:
+    """What the answer depends on: each YAML file's name, size and mtime, and the connection names."""
+    files = []
+    for folder in (recipes_dir, mappings_dir):
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            stat = path.stat()
+            files.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return str(recipes_dir), tuple(files), frozenset(connection_names(session))
+
+
 def waiting_for_config(session: Session, config: Mapping[str, Any]) -> list[WaitingRecipe]:
-    """``waiting_recipes`` of the app's RECIPES_DIR; empty when files are not applied at start."""
+    """``waiting_recipes`` of the app's RECIPES_DIR (empty when files are not applied at start).
+
+    The home page asks on every view; the files are loaded again only when one of them or the set
+    of connection names changed since the last answer.
+    """
     if not config.get("APPLY_RECIPE_FILES_ON_START"):
         return []
-    return waiting_recipes(session, config["RECIPES_DIR"], config["MAPPINGS_DIR"])
+    recipes_dir, mappings_dir = Path(config["RECIPES_DIR"]), Path(config["MAPPINGS_DIR"])
+    key = _fingerprint(session, recipes_dir, mappings_dir)
+    if key not in _CACHE:
+        _CACHE.clear()  # one folder per process in practice: keep only the latest answer
+        _CACHE[key] = waiting_recipes(session, recipes_dir, mappings_dir)
+    return list(_CACHE[key])
 
 
 def apply_waiting(session: Session, config: Mapping[str, Any], connection_name: str) -> list[str]:
