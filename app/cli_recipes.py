@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.cli_dryrun import Trial, trial_from_file, trials_from_last
-from app.cli_output import JSON_FLAG, emit
+from app.cli_output import JSON_FLAG, dumps, emit
 from app.cli_recipes_report import print_online, print_plan, problem_rows, waiting_line
 from app.db import get_session
 from app.engine.compiled import RecipeUnusable, compiled_recipe
@@ -246,7 +246,7 @@ def _print_trial(result: dict[str, Any]) -> None:
         click.echo(f"  actual value: {json.dumps(failed.get('actual'), ensure_ascii=False, default=str)}")
     for step in result["steps"]:
         click.echo(f"step {step['key']} ({step['action']}) input:")
-        click.echo(json.dumps(step["input"], indent=2, ensure_ascii=False, default=str))
+        click.echo(dumps(step["input"]))
         for problem in step["problems"]:
             click.echo(f"  problem: {problem}")
 
