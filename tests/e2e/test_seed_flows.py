@@ -60,8 +60,8 @@ def test_a_customer_without_email_fails_the_contract_instead_of_leaving_the_vari
     assert run.status == "failed"
     _, contract = _steps(stack, run.id)
     assert contract.status == "failed" and contract.error_kind == "mapping"
-    assert contract.error.startswith("variables.EMAIL: $.customer.email has no value in this event")
-    assert stack.zapsign_requests() == []  # no contract with {{EMAIL}} left in it
+    assert contract.error.startswith("variables.EMAIL DO CLIENTE: $.customer.email has no value in this event")
+    assert stack.zapsign_requests() == []  # no contract with {{EMAIL DO CLIENTE}} left in it
 
 
 def test_a_charge_the_filters_stop_gets_a_filtered_run_with_the_reason(stack: Stack) -> None:
