@@ -71,6 +71,7 @@ def start_background_services(app: Flask) -> None:
     from app.db import get_session
     from app.engine.executor import EmbeddedExecutor
     from app.engine.recipes import sync_files
+    from app.engine.waiting import describe as describe_waiting
 
     log = logging.getLogger("ponte")
     if app.config.get("APPLY_RECIPE_FILES_ON_START"):
@@ -78,6 +79,9 @@ def start_background_services(app: Flask) -> None:
             report = sync_files(get_session(), app.config["RECIPES_DIR"], app.config["MAPPINGS_DIR"])
         for problem in report.errors:
             log.warning("recipe file not applied: %s", problem)
+        for waiting in report.waiting:
+            log.warning("%s: applied as soon as it is created (listed on the home page and by "
+                        "`flask recipes plan`)", describe_waiting(waiting))
         if report.created or report.updated:
             log.info("recipes applied from files: %s", ", ".join(report.created + report.updated))
     executor = EmbeddedExecutor(app)

@@ -16,6 +16,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 JSON = dict[str, Any]
+Problem = tuple[tuple[str | int, ...], str]  # (path inside the step's input, message)
+
+
+class _Runtime:
+    """The value of an input field that only a run can tell (it reads the event)."""
+
+    def __repr__(self) -> str:
+        return "RUNTIME"
+
+
+RUNTIME: Any = _Runtime()
 
 
 def load_json(anchor: str, name: str) -> Any:
@@ -148,7 +159,14 @@ class Trigger:
 
 @dataclass(frozen=True)
 class Action:
-    """Something Ponte does in a service. ``idempotency`` says how a retry avoids doing it twice."""
+    """Something Ponte does in a service. ``idempotency`` says how a retry avoids doing it twice.
+
+    ``check_online(ctx, input)`` asks the service, before any run, whether a step can work (the
+    template it fills exists and has the variables the step maps). ``input`` is the step's input as
+    known at load time: constants as written, fields computed from the event as :data:`RUNTIME`.
+    It returns problems as ``(path inside input, message)``, which ``recipes validate --online``
+    prints as ``file:line``; it raises a ConnectorError when the service cannot be asked.
+    """
 
     key: str
     title: str
@@ -159,6 +177,7 @@ class Action:
     run: Callable[[Context, JSON], JSON]
     idempotency: str
     title_pt: str = ""
+    check_online: Callable[[Context, JSON], list[Problem]] | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from connectors.sdk import Action, Context, DeferredError, HttpClient, Permanent
 from connectors.sdk.base import JSON
 
 from .client import client_for, sign_url
+from .online import check_template
 from .status import normalise_document
 from .triggers import WEBHOOK_EXAMPLES
 
@@ -239,6 +240,7 @@ CREATE_DOCUMENT_FROM_TEMPLATE = Action(
     output_schema=SCHEMAS["create_document_from_template"]["output"],
     sample=SCHEMAS["create_document_from_template"]["sample"],
     run=create_document_from_template,
+    check_online=check_template,
     idempotency=(
         "external_id (default: the step's idempotency key) is stored on the document; on a retry the "
         "action lists recent documents and returns the one with that external_id (reused: true). "
