@@ -6,7 +6,7 @@ template and to fetch one, lookups for the wizard. See ``docs/connectors/zapsign
 
 from __future__ import annotations
 
-from connectors.sdk import Connector
+from connectors.sdk import Connector, catalog_beside
 
 from .actions import ACTIONS
 from .client import check_credentials
@@ -61,6 +61,7 @@ CONNECTOR = Connector(
     actions=ACTIONS,
     lookups=LOOKUPS,
     webhook=ZapSignWebhook(),
+    catalog=catalog_beside(__file__),
 )
 
 __all__ = ["CONNECTOR"]
