@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -29,6 +28,8 @@ from app.db import get_db
 from app.engine import hooks
 from app.engine.store import insert_ignore
 from app.models import Alert, Connection, Recipe, User, utcnow
+from connectors import registry
+from connectors.sdk import Context, Notice
 
 log = logging.getLogger("ponte.notifications")
 
@@ -223,20 +224,16 @@ def compose(app: Flask, alert: Alert, recipe: Recipe | None, connection: Connect
 
 
 def send_mail(app: Flask, to: list[str], subject: str, body: str) -> None:
-    """One plain-text email through the platform's SMTP settings, with a short timeout."""
-    from connectors.mail import smtp
-
+    """One plain-text email through the platform's SMTP settings, with a short timeout, delivered by
+    the registry's notifier (the connector whose ``notify`` takes a connection-shaped config)."""
+    connector = registry.notifier()
+    if connector is None or connector.notify is None:
+        raise RuntimeError("no registered connector can deliver notices")
     config = app.config
-    settings = smtp.SmtpSettings.from_config({
+    settings = {
         "host": config["SMTP_HOST"], "port": config.get("SMTP_PORT") or 587,
         "security": config.get("SMTP_SECURITY") or "starttls", "username": config.get("SMTP_USERNAME") or "",
         "password": config.get("SMTP_PASSWORD") or "", "from_address": config.get("SMTP_FROM") or "",
         "from_name": "Ponte", "timeout_seconds": SEND_TIMEOUT_SECONDS,
-    })
-    message = EmailMessage()
-    message["From"] = f"Ponte <{settings.from_address}>"
-    message["To"] = ", ".join(to)
-    message["Subject"] = " ".join(subject.split())  # a name with a line break must not break the header
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
-    smtp.send(settings, message, to)
+    }
+    connector.notify(Context(config=settings, logger=log), Notice(to=tuple(to), subject=subject, text=body))
