@@ -75,7 +75,7 @@ def _with_accounts() -> list:
 @login_required
 def connections() -> ResponseReturnValue:
     rows = get_session().scalars(select(Connection).order_by(Connection.name)).all()
-    titles = {c.key: c.title for c in registry.CONNECTORS}
+    titles = {c.key: metadata.title(c) for c in registry.CONNECTORS}
     return render_template("connections/list.html", connections=rows, titles=titles,
                            connectors=_with_accounts())
 

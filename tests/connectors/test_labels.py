@@ -57,3 +57,11 @@ def test_a_new_text_without_translation_fails_the_check(tmp_path: Path) -> None:
     folder = _copy_catalog(connector, tmp_path)
     problems = check(folder, [*messages(connector), "A brand new label"])
     assert problems == [f"{po_path(folder)}: no pt-BR translation for 'A brand new label'"]
+
+
+def test_the_test_only_connector_keeps_the_same_promises() -> None:
+    from tests.minicrm import CONNECTOR as MINICRM
+
+    assert MINICRM.catalog is not None
+    assert label_problems(MINICRM) == []
+    assert check(MINICRM.catalog.folder, messages(MINICRM)) == []
