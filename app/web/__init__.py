@@ -89,7 +89,7 @@ def init_app(app: Flask) -> None:
                                  trigger_title=labels.trigger_title, action_title=labels.action_title,
                                  condition_value=labels.condition_value, field_label=labels.field_label,
                                  unary_operators=labels.UNARY_OPERATORS, connector_title=metadata.title,
-                                 connector_text=metadata.text)
+                                 connector_text=metadata.text, step_summary=metadata.step_summary)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

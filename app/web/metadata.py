@@ -81,6 +81,13 @@ def summary(qualified: str | None, output: Any, *, action: bool = False) -> str:
         return ""
 
 
+def step_summary(step: Any) -> str:
+    """A run step's one line: the trigger's summary of step 0's output, the action's of the others'."""
+    if getattr(step, "status", "") != "succeeded":
+        return ""
+    return summary(step.action_key, step.output, action=step.position != 0)
+
+
 def property_text(connector: Connector, schema: dict[str, Any], name: str) -> tuple[str, str]:
     """``(label, help)`` of one input property in the page's language."""
     prop = (schema.get("properties") or {}).get(name) or {}

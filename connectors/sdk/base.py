@@ -259,4 +259,8 @@ def describe(connector: Connector) -> JSON:
             ("key", "title", "description", "input_schema", "output_schema", "sample", "idempotency"),
         ),
         "lookups": many(connector.lookups, ("key", "title", "params_schema")),
+        "choices": {item.key: {name: {"options": [[o.value, o.label] for o in c.options], "lookup": c.lookup,
+                                      "depends_on": list(c.depends_on), "fields": c.fields}
+                               for name, c in item.choices.items()}
+                    for item in (*connector.triggers, *connector.actions) if item.choices},
     }

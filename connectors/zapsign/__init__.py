@@ -6,11 +6,11 @@ template and to fetch one, lookups for the wizard. See ``docs/connectors/zapsign
 
 from __future__ import annotations
 
-from connectors.sdk import Connector, catalog_beside
+from connectors.sdk import Connector
 
 from .actions import ACTIONS
 from .client import check_credentials
-from .lookups import LOOKUPS
+from .lookups import CATALOG, CHOOSE_TEMPLATE, LOOKUPS
 from .triggers import TRIGGERS
 from .webhook import ZapSignWebhook
 
@@ -61,7 +61,8 @@ CONNECTOR = Connector(
     actions=ACTIONS,
     lookups=LOOKUPS,
     webhook=ZapSignWebhook(),
-    catalog=catalog_beside(__file__),
+    catalog=CATALOG,
+    messages=(CHOOSE_TEMPLATE,),
 )
 
 __all__ = ["CONNECTOR"]

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from app.db import get_session
 from app.engine.executor import EmbeddedExecutor
-from app.models import Connection, Recipe, User
+from app.engine.recipes import save_recipe
+from app.models import Connection, Recipe, Run, User
 from tests.conftest import Person
 from tests.minicrm import CONNECTOR, TASKS
 from tests.minicrm.registration import registered
@@ -113,3 +114,24 @@ def test_the_dependent_dropdown_waits_for_the_field_it_depends_on(
     assert ">Urgent<" in page and "Task title" in page
     page = _text(operator_client, f"{base}/choices")
     assert ">Sales<" in page and ">Renewals<" in page and "Listed live from the MiniCRM account" in page
+
+
+def test_the_run_page_shows_each_steps_summary(operator_client: FlaskClient, crm: int, app: Flask) -> None:
+    with app.app_context():
+        session = get_session()
+        result = save_recipe(session, {"key": "deal_task", "name": "Deal → task",
+                                       "trigger": {"connection": "CRM da equipe", "event": "minicrm.deal_won"},
+                                       "steps": [{"key": "task", "action": "minicrm.create_task",
+                                                  "connection": "CRM da equipe",
+                                                  "input": {"pipeline": "sales", "stage": "proposal",
+                                                            "title": "Enviar proposta"}}]}, source="wizard")
+        assert not result.errors
+        session.commit()
+    _deliver(operator_client, app, crm, "deal_8")
+    EmbeddedExecutor(app).run_until_idle()
+    with app.app_context():
+        run = get_session().scalar(select(Run).order_by(Run.id.desc()))
+        assert run is not None and run.status == "succeeded"
+    page = _text(operator_client, f"/runs/{run.id}")
+    assert "R$\xa01.234,56 · Ana Souza · deal_8" in page
+    assert f"Enviar proposta · tarefa {TASKS[-1]['id']}" in page
