@@ -41,31 +41,13 @@ STEP_TITLES = {"trigger": _l("Trigger and action"), "connect": _l("Accounts"), "
                **collection.STEP_TITLES}
 
 
-def _has_choices(step: dict[str, Any]) -> bool:
-    found = metadata.action_of(step.get("action", ""))
-    return found is not None and any(found[1].choices[name].dynamic for name in metadata.parents(found[1])
-                                     if name in found[1].choices)
-
-
 def steps_for(draft: dict[str, Any]) -> list[str]:
     if collection.applies(draft):
         return list(collection.STEPS)
     document = draft["document"]
-    has_choices = any(_has_choices(s) for s in document.get("steps") or [])
+    has_choices = any(data.has_choices(s) for s in document.get("steps") or [])
     return [s for s in STEPS if (s != "trigger" or draft["template"] == "blank" or schedule.is_schedule(document))
             and (s != "choices" or has_choices)]
-
-
-def step_titles(draft: dict[str, Any]) -> dict[str, Any]:
-    """The progress bar's names; "choices" is named after what is chosen there ("Modelo")."""
-    labels = []
-    for step in draft["document"].get("steps") or []:
-        found = metadata.action_of(step.get("action", "")) if _has_choices(step) else None
-        if found is not None:
-            labels += [metadata.property_text(found[0], found[1].input_schema, name)[0]
-                       for name in sorted(metadata.parents(found[1]))]
-    unique = list(dict.fromkeys(labels))
-    return {**STEP_TITLES, "choices": ", ".join(unique)} if 0 < len(unique) <= 2 else STEP_TITLES
 
 
 def first_step(draft: dict[str, Any]) -> str:
@@ -104,7 +86,8 @@ def wizard_step(draft_id: str, step: str) -> ResponseReturnValue:
             return redirect(url_for("web.wizard_step", draft_id=draft_id, step=step))
     context = CONTEXT[step](draft)
     return render_template(f"wizard/{step}.html", draft=draft, doc=draft["document"], step=step, steps=steps,
-                           step_titles=step_titles(draft), errors=errors, **context)
+                           step_titles={**STEP_TITLES, **data.choices_title(draft["document"])}, errors=errors,
+                           **context)
 
 
 @bp.post("/automations/wizard/<draft_id>/preview")
@@ -245,13 +228,12 @@ def _filters_context(draft: dict[str, Any]) -> dict[str, Any]:
 # -- choices -----------------------------------------------------------------------------------
 
 def _apply_choices(draft: dict[str, Any], form: Any) -> None:
-    """Each ``c|<step>|<property>`` chosen: a property other properties' options depend on."""
+    """Each ``c|<step>|<property>`` chosen, for the properties the step's choices screen offers."""
     for i, step in enumerate(draft["document"].get("steps") or []):
-        prefix = f"c|{i}|"
-        for key in form:
-            chosen = (form.get(key) or "").strip()
-            if key.startswith(prefix) and chosen:
-                step.setdefault("input", {})[key[len(prefix):]] = chosen
+        for name in data.choice_names(step):
+            chosen = (form.get(f"c|{i}|{name}") or "").strip()
+            if chosen:
+                step.setdefault("input", {})[name] = chosen
 
 
 def _choices_context(draft: dict[str, Any]) -> dict[str, Any]:

@@ -145,6 +145,31 @@ def _constants(step: dict[str, Any]) -> dict[str, Any]:
     return {name: _constant(expr) for name, expr in (step.get("input") or {}).items()}
 
 
+def choice_names(step: dict[str, Any]) -> list[str]:
+    """The step's properties with live options that other properties depend on, in schema order."""
+    found = _action(step)
+    if found is None:
+        return []
+    action = found[1]
+    names = [n for n in metadata.parents(action) if n in action.choices and action.choices[n].dynamic]
+    return sorted(names, key=list(action.input_schema.get("properties", {})).index)
+
+
+def has_choices(step: dict[str, Any]) -> bool:
+    return bool(choice_names(step))
+
+
+def choices_title(document: dict[str, Any]) -> dict[str, str]:
+    """The "choices" step named after what is chosen there ("Modelo"), when that is one or two things."""
+    labels = []
+    for step in document.get("steps") or []:
+        found = _action(step)
+        if found is not None:
+            labels += [metadata.property_text(found[0], found[1].input_schema, n)[0] for n in choice_names(step)]
+    unique = list(dict.fromkeys(labels))
+    return {"choices": ", ".join(unique)} if 0 < len(unique) <= 2 else {}
+
+
 def step_choices(session: Session, step: dict[str, Any]) -> list[Choice]:
     """The step's properties with live options that other properties depend on (a ZapSign template)."""
     found = _action(step)
@@ -152,10 +177,8 @@ def step_choices(session: Session, step: dict[str, Any]) -> list[Choice]:
         return []
     connector, action = found
     out = []
-    for name in sorted(metadata.parents(action), key=list(action.input_schema.get("properties", {})).index):
-        choices = action.choices.get(name)
-        if choices is None or not choices.dynamic:
-            continue
+    for name in choice_names(step):
+        choices = action.choices[name]
         options, problem = _lookup(session, step, choices.lookup, choices.params(_constants(step)))
         label, help_text = metadata.property_text(connector, action.input_schema, name)
         out.append(Choice(name, label, help_text, options, _constants(step).get(name) or "", problem))
@@ -170,7 +193,7 @@ def step_targets(session: Session, step: dict[str, Any]) -> tuple[list[Target], 
     connector, action = found
     schema = action.input_schema
     required = set(schema.get("required", []))
-    chosen_first = {n for n in metadata.parents(action) if n in action.choices and action.choices[n].dynamic}
+    chosen_first = set(choice_names(step))
     current = step.get("input") or {}
     values = _constants(step)
     fields: list[Target] = []

@@ -135,3 +135,13 @@ def test_the_run_page_shows_each_steps_summary(operator_client: FlaskClient, crm
     page = _text(operator_client, f"/runs/{run.id}")
     assert "R$\xa01.234,56 · Ana Souza · deal_8" in page
     assert f"Enviar proposta · tarefa {TASKS[-1]['id']}" in page
+
+
+def test_the_choices_screen_takes_only_the_properties_it_offers(
+        operator_client: FlaskClient, crm: int, app: Flask) -> None:
+    base = operator_client.post("/automations/new", data={"template": "blank"}).location.rsplit("/", 1)[0]
+    operator_client.post(f"{base}/trigger", data={"event": "minicrm.deal_won", "action": "minicrm.create_task"})
+    operator_client.post(f"{base}/choices", data={"c|0|pipeline": "sales", "c|0|title": "typed elsewhere",
+                                                  "c|0|api_key": "x", "go": "next"})
+    page = _text(operator_client, f"{base}/finish")
+    assert "pipeline: sales" in page and "typed elsewhere" not in page and "api_key" not in page
