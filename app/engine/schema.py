@@ -108,7 +108,7 @@ MAPPING_SCHEMA: dict[str, Any] = {
 _LABELS = {"op": "operator", "type": "type"}
 _HINTS = {KEY_PATTERN: "lower-case letters, digits and _, 3 to 64 characters, starting with a letter",
           STEP_KEY_PATTERN: "lower-case letters, digits and _, starting with a letter",
-          QUALIFIED_PATTERN: "'<connector>.<key>', e.g. asaas.payment_created"}
+          QUALIFIED_PATTERN: "'<connector>.<key>' as `flask connectors describe` lists them"}
 
 
 def schema_errors(instance: Any, schema: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:

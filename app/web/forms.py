@@ -6,6 +6,7 @@ the stored secret is kept, and the page only says it is set.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -46,8 +47,10 @@ class ConnectionFormBase(FlaskForm):
     name = StringField(_l("Connection name"), validators=[DataRequired(), Length(max=255)])
 
 
-def connection_form_class(auth_schema: dict[str, Any], *, editing: bool) -> type[ConnectionFormBase]:
-    """A form class with one field per auth property, in the schema's order."""
+def connection_form_class(auth_schema: dict[str, Any], *, editing: bool,
+                          translate: Callable[[str], str] = str) -> type[ConnectionFormBase]:
+    """A form class with one field per auth property, in the schema's order, labelled with
+    ``translate`` (the connector's catalog in the page's language)."""
     props: dict[str, Any] = auth_schema.get("properties", {})
     required = set(auth_schema.get("required", []))
 
@@ -55,8 +58,8 @@ def connection_form_class(auth_schema: dict[str, Any], *, editing: bool) -> type
         pass
 
     for key, prop in props.items():
-        label = prop.get("title") or key
-        description = prop.get("description", "")
+        label = translate(prop["title"]) if prop.get("title") else key
+        description = translate(prop["description"]) if prop.get("description") else ""
         needed = key in required and not (editing and prop.get("writeOnly"))
         validators = [DataRequired()] if needed else [Optional()]
         field: Any

@@ -45,6 +45,7 @@ AUTH_SCHEMA: dict[str, Any] = {
         "environment": {
             "type": "string",
             "title": "Environment",
+            "description": "sandbox: sandbox.asaas.com (test money); production: api.asaas.com (real charges).",
             "enum": ["sandbox", "production"],
             "default": "sandbox",
         },

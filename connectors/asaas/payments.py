@@ -13,9 +13,10 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from connectors.sdk import Action, Context, HttpClient, PermanentError
+from connectors.sdk import Action, Context, HttpClient, PermanentError, dynamic, static, with_labels
 
 from .client import PAGE_LIMIT, client_for, iter_pages, list_query, page_items
+from .summaries import list_summary, payment_summary
 from .triggers import PAYMENT_SCHEMA
 from .triggers import SAMPLE as TRIGGER_SAMPLE
 
@@ -57,6 +58,29 @@ CREATE_INPUT: dict[str, Any] = {
         "fine": {**_AMOUNT, "description": "fine after the due date"},
     },
 }
+CREATE_INPUT = with_labels(CREATE_INPUT, {
+    "customer": ("Customer", "Asaas customer id (cus_…): map it from a customer step, or choose one."),
+    "billingType": ("Billing type", "How the customer pays; \"let the payer choose\" offers boleto, Pix and card."),
+    "value": ("Value (R$)", "The amount to charge, in reais, e.g. 1234.56."),
+    "dueDate": ("Due date", "The day the payment is due, YYYY-MM-DD."),
+    "description": ("Description", "What the charge is for; shown to the customer (up to 500 characters)."),
+    "externalReference": ("External reference", "Defaults to Ponte's idempotency key. If you map your own, it "
+                          "must be unique per payment: a retry reuses the payment that carries it."),
+    "daysAfterDueDateToRegistrationCancellation": (
+        "Days until the boleto is cancelled", "Boleto only: days after the due date until it can no longer be paid."),
+    "discount": ("Discount", "A discount for paying early: value, days before the due date, fixed or percent."),
+    "interest": ("Interest", "Monthly interest after the due date, in percent."),
+    "fine": ("Fine", "The fine charged after the due date."),
+})
+PAYMENT_STATUSES = static(
+    ("PENDING", "Pending"), ("CONFIRMED", "Confirmed (money not available yet)"), ("RECEIVED", "Received"),
+    ("RECEIVED_IN_CASH", "Received in cash"), ("OVERDUE", "Overdue"), ("REFUND_REQUESTED", "Refund requested"),
+    ("REFUND_IN_PROGRESS", "Refund in progress"), ("REFUNDED", "Refunded"),
+    ("CHARGEBACK_REQUESTED", "Chargeback requested"), ("CHARGEBACK_DISPUTE", "Chargeback in dispute"),
+    ("AWAITING_CHARGEBACK_REVERSAL", "Awaiting chargeback reversal"), ("DUNNING_REQUESTED", "Dunning requested"),
+    ("DUNNING_RECEIVED", "Dunning received"), ("AWAITING_RISK_ANALYSIS", "Awaiting risk analysis"))
+BILLING_TYPES = static(("UNDEFINED", "Let the payer choose"), ("BOLETO", "Bank slip (boleto)"), ("PIX", "Pix"),
+                       ("CREDIT_CARD", "Credit card"))
 
 PAYMENT_OUTPUT: dict[str, Any] = {
     "type": "object",
@@ -161,6 +185,15 @@ LIST_INPUT: dict[str, Any] = {
         "limit": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT, "default": PAGE_LIMIT},
     },
 }
+LIST_INPUT = with_labels(LIST_INPUT, {
+    "status": ("Status", "Only payments in this status, e.g. PENDING, OVERDUE, RECEIVED."),
+    "dueDate_ge": ("Due from", "Due on or after this day (dueDate[ge])."),
+    "dueDate_le": ("Due until", "Due on or before this day (dueDate[le])."),
+    "customer": ("Customer", "Only this customer's payments (cus_…)."),
+    "externalReference": ("External reference", "Only payments carrying this reference."),
+    "offset": ("Skip", "How many payments to skip, for the next page."),
+    "limit": ("Page size", "How many payments to read, up to 100."),
+})
 
 LIST_OUTPUT: dict[str, Any] = {
     "type": "object",
@@ -190,12 +223,13 @@ def list_payments(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 CREATE_PAYMENT = Action(
     key="create_payment",
     title="Create payment",
-    title_pt="Criar cobrança",
     description="Creates an Asaas payment (boleto, Pix, card or payer's choice) for a customer.",
     input_schema=CREATE_INPUT,
     output_schema=PAYMENT_OUTPUT,
     sample=PAYMENT_SAMPLE,
     run=create_payment,
+    choices={"customer": dynamic("customers"), "billingType": BILLING_TYPES},
+    summary=payment_summary,
     idempotency="externalReference defaults to the step's idempotency key (a mapped one is kept and "
     "used instead); on a retry (attempt > 1) the payment is first searched by externalReference, "
     "customer, due date and value, and returned with reused=true instead of created again.",
@@ -204,24 +238,26 @@ CREATE_PAYMENT = Action(
 GET_PAYMENT = Action(
     key="get_payment",
     title="Get payment",
-    title_pt="Consultar cobrança",
     description="Reads one Asaas payment by id (pay_…); fails the run when it does not exist.",
     input_schema={"type": "object", "required": ["id"], "additionalProperties": False,
-                  "properties": {"id": {"type": "string", "minLength": 1}}},
+                  "properties": {"id": {"type": "string", "minLength": 1, "title": "Payment id",
+                                        "description": "The Asaas payment id (pay_…)."}}},
     output_schema=PAYMENT_SCHEMA,
     sample=TRIGGER_SAMPLE["payment"],
     run=get_payment,
+    summary=payment_summary,
     idempotency="Read-only: safe to repeat.",
 )
 
 LIST_PAYMENTS = Action(
     key="list_payments",
     title="List payments",
-    title_pt="Listar cobranças",
     description="One page (up to 100) of Asaas payments filtered by status, customer or due date range.",
     input_schema=LIST_INPUT,
     output_schema=LIST_OUTPUT,
     sample={"data": [TRIGGER_SAMPLE["payment"]], "hasMore": False, "totalCount": 1},
     run=list_payments,
+    choices={"customer": dynamic("customers"), "status": PAYMENT_STATUSES},
+    summary=list_summary,
     idempotency="Read-only: safe to repeat. Counts against the 25,000 requests / 12 h Asaas quota.",
 )
