@@ -35,7 +35,7 @@ def _cookie_writes_are_json() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.api import connections, errors, runs, tokens  # noqa: F401  (routes register on import)
+    from app.api import connections, errors, openapi, runs, tokens  # noqa: F401  (routes register on import)
 
     errors.init_app(app)
     app.register_blueprint(bp)

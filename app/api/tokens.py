@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from app.api import bp
 from app.api.body import json_object
+from app.api.contract import TOKEN, TOKEN_BODY, TOKENS, operation
 from app.api.errors import ApiError
 from app.audit import record
 from app.auth import current_token, login_required_json, request_scope
@@ -32,6 +33,8 @@ def _is_admin() -> bool:
 
 @bp.post("/tokens")
 @login_required_json
+@operation("Create an API token; its secret is in this answer only", body=TOKEN_BODY,
+           responses={201: TOKEN})
 def create_token() -> ResponseReturnValue:
     """Create a token for the caller; ``token`` in the answer is the only time it is shown.
 
@@ -64,6 +67,8 @@ def create_token() -> ResponseReturnValue:
 
 @bp.get("/tokens")
 @login_required_json
+@operation("List API tokens (yours; all=1: everyone's, admin)", query={"all": {"type": "string"}},
+           responses={200: TOKENS})
 def list_tokens() -> ResponseReturnValue:
     """The caller's tokens (``?all=1``: everyone's, for an admin); never a secret."""
     everyone = request.args.get("all") in ("1", "true")
@@ -76,6 +81,7 @@ def list_tokens() -> ResponseReturnValue:
 
 @bp.delete("/tokens/<int:token_id>")
 @login_required_json
+@operation("Revoke an API token", responses={200: TOKEN})
 def revoke_token(token_id: int) -> ResponseReturnValue:
     """Revoke a token at once (its next request is a 401); idempotent."""
     session = get_session()
