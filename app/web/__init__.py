@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     """Register the web blueprint with CSRF, Babel, filters and headers (called by ``create_app``)."""
     from app.auth import login_manager
     from app.web import (  # noqa: F401  (routes register on import)
+        access_views,
         auth_views,
         connections_views,
         dashboard,

@@ -10,7 +10,7 @@ the payment, so on a retry (``ctx.attempt > 1``) the action first searches
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from connectors.sdk import Action, Context, HttpClient, PermanentError, dynamic, static, with_labels
@@ -127,15 +127,33 @@ def find_own_payment(client: HttpClient, body: dict[str, Any]) -> dict[str, Any]
 
 
 def _cents(value: Any) -> int | None:
-    """A money amount in whole cents (R$ 99,999 is 10000), or None when it is not a number.
+    """A money amount in whole cents (R$ 99,999 is 10000; 2.675 is 268), or None when it is not a number.
 
     Asaas keeps two decimals; comparing cents, not floats, finds the payment an earlier attempt
-    made even when the mapped value had more decimals or a float's binary noise.
+    made even when the mapped value had more decimals. The amount is read through its text
+    (a float's shortest ``repr`` is the JSON number it came from), never through float arithmetic,
+    and rounded half-up: ``Decimal(2.675)`` would be 2.67499999… and round down.
     """
-    number = _number(value)
-    if number is None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         return None
-    return int((Decimal(repr(number)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    try:
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+        if not amount.is_finite():
+            return None
+        return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _as_sent(cents: int) -> float:
+    """The amount as the JSON number Asaas reads: ``26800`` cents → ``268.0`` → ``268.0`` in the body.
+
+    ``requests`` writes JSON with ``json.dumps``, which has no Decimal; ``cents / 100`` is the float
+    nearest the two-decimal amount, and its ``repr`` (what ``json.dumps`` writes) is that amount's
+    shortest text, e.g. ``2.68``, so the wire carries exactly the cents (assumed: Asaas reads the
+    JSON number as a decimal, as its docs' examples with two decimals suggest).
+    """
+    return cents / 100
 
 
 def _number(value: Any) -> float | None:
@@ -151,7 +169,7 @@ def create_payment(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     body = {k: data[k] for k in PAYMENT_FIELDS if data.get(k) not in (None, "")}
     cents = _cents(body.get("value"))
     if cents is not None:
-        body["value"] = cents / 100  # what Asaas will keep, sent as such
+        body["value"] = _as_sent(cents)  # what Asaas will keep, sent as such
     reference = body.get("externalReference") or ctx.idempotency_key
     if reference:
         body["externalReference"] = reference
