@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.engine.store import affected
 from app.models import LoginThrottle, User, utcnow
 
 DEFAULTS = {"LOGIN_MAX_FAILURES_ACCOUNT": 5, "LOGIN_MAX_FAILURES_ADDRESS": 20, "LOGIN_WINDOW_SECONDS": 900,
@@ -121,4 +122,4 @@ def locks(session: Session) -> list[LoginThrottle]:
 
 def unlock(session: Session, key: str) -> bool:
     """Lift a lock (an admin's decision); True when there was a row. The caller commits."""
-    return session.execute(delete(LoginThrottle).where(LoginThrottle.key == key)).rowcount > 0
+    return affected(session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))) > 0

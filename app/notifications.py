@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.db import get_db
 from app.engine import hooks
-from app.engine.store import insert_ignore
+from app.engine.store import affected, insert_ignore
 from app.models import Alert, Connection, Recipe, User, utcnow
 from connectors import registry
 from connectors.sdk import Context, Notice
@@ -103,9 +103,9 @@ def send_first(app: Flask, session: Session, alert: Alert) -> bool:
     if not app.config.get("SMTP_HOST"):
         log.info("alert %s not emailed: SMTP_HOST is not set (%s)", alert.subject, alert.last_error)
         return False
-    claimed = session.execute(update(Alert).where(Alert.id == alert.id, Alert.sent_at.is_(None))
+    claimed = affected(session.execute(update(Alert).where(Alert.id == alert.id, Alert.sent_at.is_(None))
                               .values(sent_at=utcnow(), reported=Alert.count)
-                              .execution_options(synchronize_session=False)).rowcount == 1
+                              .execution_options(synchronize_session=False))) == 1
     session.commit()
     if not claimed:
         return False
@@ -121,10 +121,10 @@ def send_first(app: Flask, session: Session, alert: Alert) -> bool:
 def send_summary(app: Flask, session: Session, alert: Alert) -> bool:
     """Claim and send "N more failures" for a closed window."""
     before = alert.reported
-    claimed = session.execute(
+    claimed = affected(session.execute(
         update(Alert).where(Alert.id == alert.id, Alert.summary_sent_at.is_(None), Alert.reported == before)
         .values(summary_sent_at=utcnow(), reported=Alert.count).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )) == 1
     session.commit()
     if not claimed:
         return False

@@ -12,7 +12,7 @@ from connectors.sdk import ConfigError, Context
 
 
 def run_lookup(connection: Connection, lookup_key: str, params: Mapping[str, Any] | None = None, *,
-               locale: str = "pt_BR") -> list[dict]:
+               locale: str = "pt_BR") -> list[dict[str, Any]]:
     """The lookup's options (labels in ``locale`` where they are the connector's own words);
     connector errors (``connectors.sdk``) propagate with a user message."""
     connector = registry.get_connector(connection.connector_key)

@@ -167,7 +167,7 @@ def check_required(mapped: Mapping[str, Any], input_schema: Mapping[str, Any],
     for error in validator.iter_errors(dict(mapped)):
         parent = tuple(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, Mapping):
-            name = next((p for p in error.validator_value
+            name = next((p for p in error.validator_value  # type: ignore[union-attr]  # required: a list
                          if p not in error.instance and repr(p) in error.message), "?")
             target = target_name((*parent, name))
             source = missing_by_target.get(target, "")

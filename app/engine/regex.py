@@ -33,7 +33,8 @@ def compile_pattern(pattern: str, *, case_sensitive: bool) -> Pattern:
     options.max_mem = MAX_MEMORY
     options.log_errors = False  # the reason goes into the ValueError, not to stderr
     try:
-        return re2.compile(pattern, options)
+        compiled: Pattern = re2.compile(pattern, options)
+        return compiled
     except re2.error as exc:
         reason = exc.args[0] if exc.args else "not supported"
         reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)

@@ -6,6 +6,7 @@ what a schema cannot say (known connectors, JSONPath syntax, step order) is chec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
@@ -125,12 +126,13 @@ def _message(error: ValidationError, path: tuple[str | int, ...]) -> str:
     where = ".".join(str(p) for p in path)
     if error.validator == "enum" and path and isinstance(path[-1], str):
         label = _LABELS.get(path[-1], path[-1])
-        valid = ", ".join(map(str, error.validator_value))
+        valid = ", ".join(map(str, error.validator_value))  # type: ignore[arg-type]  # an enum's list
         text = f"unknown {label} {error.instance!r}; valid {label}s: {valid}"
     elif error.validator == "pattern" and error.validator_value in _HINTS:
         text = f"{error.instance!r} is not valid: use {_HINTS[error.validator_value]}"
     elif error.validator == "additionalProperties":
-        allowed = ", ".join(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        allowed = ", ".join(schema.get("properties", {}))
         text = f"{error.message}; allowed: {allowed}"
     else:
         text = error.message

@@ -288,5 +288,9 @@ def describe(connector: Connector) -> JSON:
         "choices": {item.key: {name: {"options": [[o.value, o.label] for o in c.options], "lookup": c.lookup,
                                       "depends_on": list(c.depends_on), "fields": c.fields}
                                for name, c in item.choices.items()}
-                    for item in (*connector.triggers, *connector.actions) if item.choices},
+                    for item in _steps_of(connector) if item.choices},
     }
+
+
+def _steps_of(connector: Connector) -> tuple[Trigger | Action, ...]:
+    return (*connector.triggers, *connector.actions)

@@ -28,7 +28,7 @@ LOCALE = "pt_BR"
 def _schema_texts(schema: dict[str, Any]) -> Iterator[str]:
     for prop in (schema.get("properties") or {}).values():
         if isinstance(prop, dict):
-            yield from (prop.get(k) for k in ("title", "description") if isinstance(prop.get(k), str))
+            yield from (str(prop[k]) for k in ("title", "description") if isinstance(prop.get(k), str))
 
 
 def messages(connector: Connector) -> list[str]:

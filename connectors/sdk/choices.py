@@ -63,8 +63,11 @@ class Timetable(Protocol):
     show the next fire times and the event each will emit. ``expression`` is the cron expression
     the options amount to; ``timezone`` the IANA zone they are read in."""
 
-    expression: str
-    timezone: str
+    @property
+    def expression(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
 
     def next_after(self, moment: datetime) -> datetime | None:
         """The first fire time strictly after ``moment`` (aware, UTC), or None."""

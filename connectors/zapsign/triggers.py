@@ -69,7 +69,7 @@ def _signed_matches(event_type: str, payload: JSON, options: Mapping[str, Any]) 
         return False
     if (options.get("when") or "all_signed") == "every_signature":
         return True
-    return document_status(payload.get("status")) == "signed"
+    return bool(document_status(payload.get("status")) == "signed")
 
 
 def _signed_once_per(event_type: str, payload: JSON, options: Mapping[str, Any]) -> str | None:
@@ -90,8 +90,10 @@ def _signed_once_per(event_type: str, payload: JSON, options: Mapping[str, Any])
 
 def summary(output: JSON, locale: str) -> str:
     """"Contrato de Prestação de Serviços · Maria Souza · eb9c367a-…": the document, who, its token."""
-    document = output.get("document") if isinstance(output.get("document"), dict) else {}
-    signer = output.get("signer") if isinstance(output.get("signer"), dict) else {}
+    document = output.get("document") or {}
+    signer = output.get("signer") or {}
+    document = document if isinstance(document, dict) else {}
+    signer = signer if isinstance(signer, dict) else {}
     return " · ".join(str(x) for x in (document.get("name"), signer.get("name"), document.get("token")) if x)
 
 
