@@ -117,7 +117,8 @@ def get_vault(app: Any | None = None) -> Vault:
     """The Vault of ``app``, else of the current Flask app, else the one this process installed."""
     app = app or current_flask_app()
     if app is not None:
-        return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+        vault: Vault = app.extensions[EXTENSION]
+        return vault
     if _installed is None:
         raise VaultError("no vault is configured in this process; set PONTE_VAULT_KEYS")
     return _installed

@@ -153,6 +153,7 @@ def save() -> ResponseReturnValue:
     result = save_recipe(get_session(), json_object(), source="api", owner_id=current_user.id)
     if result.errors:
         raise ApiError(422, "the recipe is not valid", details=[{"message": e} for e in result.errors])
+    assert result.recipe is not None  # no errors: it was saved
     return jsonify({**_recipe_dict(result.recipe), "changed": result.changed}), 201 if result.created else 200
 
 

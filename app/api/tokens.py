@@ -44,6 +44,8 @@ def create_token() -> ResponseReturnValue:
     body = json_object()
     session = get_session()
     user = session.get(User, current_user.id)
+    if user is None:
+        raise ApiError(401, "the user of this session or token no longer exists")
     name = body.get("name")
     try:
         if not isinstance(name, str):
@@ -86,6 +88,8 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     """Revoke a token at once (its next request is a 401); idempotent."""
     session = get_session()
     user = session.get(User, current_user.id)
+    if user is None:
+        raise ApiError(401, "the user of this session or token no longer exists")
     try:
         token = revoke(session, token_id, None if _is_admin() else user)
     except TokenError as exc:

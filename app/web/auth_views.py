@@ -93,8 +93,9 @@ def set_locale() -> ResponseReturnValue:
     if current_user.is_authenticated:
         db = get_session()
         user = db.get(User, current_user.id)
-        user.locale = locale
-        db.commit()
+        if user is not None:
+            user.locale = locale
+            db.commit()
     else:
         session["locale"] = locale
     return redirect(_safe_next(request.form.get("next")))

@@ -138,7 +138,7 @@ def connection_edit(connection_id: int) -> ResponseReturnValue:
             _attach_errors(form, exc)
         except VaultError as exc:
             session.rollback()
-            form.name.errors.append(str(exc))
+            form.name.errors = [*form.name.errors, str(exc)]
         else:
             flash(_("Connection saved. Test it again."), "success")
             return redirect(url_for("web.connection_edit", connection_id=connection.id))
@@ -175,12 +175,11 @@ def connection_reveal(connection_id: int) -> ResponseReturnValue:
     connector = _connector_or_404(connection.connector_key)
     if connector.webhook is None:
         abort(404)
+    error: str | None = None
     try:
         secret = connection.get_credentials().get(connector.webhook.secret_field, "")
     except VaultError as exc:
         secret, error = "", str(exc)
-    else:
-        error = None
     response = current_app.make_response(
         render_template("connections/_secret.html", secret=secret, error=error))
     response.headers["Cache-Control"] = "no-store"

@@ -12,7 +12,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.inputs import parse_int
@@ -24,9 +23,9 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-def role_choices() -> list[SelectChoice]:
+def role_choices() -> list[tuple[str, str]]:
     labels = {"admin": _l("Administrator"), "operator": _l("Operator")}
-    return [SelectChoice(role, labels.get(role, role)) for role in ROLES]
+    return [(role, str(labels.get(role, role))) for role in ROLES]
 
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -37,8 +36,7 @@ class UserForm(FlaskForm):
                                                  Regexp(EMAIL, message=_l("Invalid e-mail address."))])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=255)])
     role = SelectField(_l("Role"), choices=role_choices)
-    locale = SelectField(_l("Language"), choices=[SelectChoice("pt_BR", "Português (Brasil)"),
-                                                            SelectChoice("en", "English")])
+    locale = SelectField(_l("Language"), choices=[("pt_BR", "Português (Brasil)"), ("en", "English")])
     password = PasswordField(_l("Password (leave blank to generate one)"),
                              validators=[Optional(), Length(min=10, max=200)])
 
@@ -64,7 +62,7 @@ def connection_form_class(auth_schema: dict[str, Any], *, editing: bool,
         validators = [DataRequired()] if needed else [Optional()]
         field: Any
         if "enum" in prop:
-            field = SelectField(label, choices=[SelectChoice(v, v) for v in prop["enum"]], default=prop.get("default"),
+            field = SelectField(label, choices=[(v, v) for v in prop["enum"]], default=prop.get("default"),
                                 description=description)
         elif prop.get("type") == "boolean":
             field = BooleanField(label, default=prop.get("default", False), description=description)
