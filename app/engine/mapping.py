@@ -33,7 +33,7 @@ from app.engine.paths import referenced_step
 
 __all__ = [
     "RESERVED", "CompiledMapping", "MappedInput", "MappingError", "MappingErrors", "MappingSpecError",
-    "check_required", "compile_mapping", "map_input",
+    "check_required", "compile_mapping",
 ]
 
 
@@ -224,13 +224,3 @@ def _branches(node: Any, root: Mapping[str, Any], depth: int = 0) -> list[Mappin
         for branch in node.get(keyword) or []:
             found += _branches(branch, root, depth + 1)
     return found
-
-
-def map_input(mapping: CompiledMapping, doc: Mapping[str, Any],
-              input_schema: Mapping[str, Any]) -> MappedInput:
-    """Apply then check in one call, for the runner: raises MappingErrors with every problem."""
-    mapped = mapping.apply(doc)
-    errors = check_required(mapped, input_schema, mapped.missing)
-    if errors:
-        raise MappingErrors(errors)
-    return mapped

@@ -202,7 +202,7 @@ def _run_action(session: Session, run: Run, step_spec: StepSpec, position: int, 
     try:
         mapped = step_spec.mapping.apply(doc)
         step.input = mapped.value
-        problems = check_required(mapped.value, action.input_schema, mapped.missing)
+        problems = check_required(mapped, action.input_schema, mapped.missing)
         if problems:
             raise MappingFailed("; ".join(str(p) for p in problems))
         connection = _connection_by_name(session, step_spec.connection)
