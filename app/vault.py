@@ -187,6 +187,24 @@ class Redactor:
             text = pattern.sub(replacement, text)
         return text
 
+    def mask_values(self, obj: Any, min_length: int = 8) -> Any:
+        """A copy of ``obj`` with every known secret value masked inside its strings, keys untouched.
+
+        For data Ponte stores (step inputs and outputs): a field named ``token`` (a document's id) is
+        data, not a secret, so nothing is masked by name here, only by value; values shorter than
+        ``min_length`` are left alone so a short password never mangles the words of an e-mail.
+        """
+        if isinstance(obj, str):
+            for value in self._ordered:
+                if len(value) >= min_length and value in obj:
+                    obj = obj.replace(value, MASK)
+            return obj
+        if isinstance(obj, Mapping):
+            return {k: self.mask_values(v, min_length) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [self.mask_values(v, min_length) for v in obj]
+        return obj
+
     def __call__(self, obj: Any) -> Any:
         """Redact every string in ``obj`` (dicts, lists, strings), by value and by key name."""
         if isinstance(obj, str):

@@ -57,6 +57,7 @@ from connectors.sdk import (
     RateLimitedError,
     SkipError,
     TransientError,
+    mask_sensitive,
 )
 
 log = logging.getLogger("ponte.engine.runner")
@@ -182,7 +183,7 @@ def _trigger_step(session: Session, run: Run, recipe: Recipe, spec: RecipeSpec, 
             return produced
 
         output = _call(session, run, step, produce, connection, settings)
-    run.trigger_output = output
+    run.trigger_output = _for_storage(output, spec.trigger.event)
     _commit(session, run, settings)
     return dict(output)
 
@@ -201,7 +202,7 @@ def _run_action(session: Session, run: Run, step_spec: StepSpec, position: int, 
     step = _begin_step(session, run, position, step_spec.key, step_spec.action, existing, None, settings)
     try:
         mapped = step_spec.mapping.apply(doc)
-        step.input = mapped.value
+        step.input = _for_storage(mapped.value, step_spec.action)
         problems = check_required(mapped, action.input_schema, mapped.missing)
         if problems:
             raise MappingFailed("; ".join(str(p) for p in problems))
@@ -245,7 +246,7 @@ def _end_step(session: Session, run: Run, step: Step, status: str, settings: Run
 
     def apply() -> None:
         step.status = status
-        step.output = output
+        step.output = _for_storage(output, step.action_key)
         step.error = error
         step.error_kind = kind
         step.finished_at = finished
@@ -452,6 +453,21 @@ def _connection_by_name(session: Session, name: str) -> Connection:
     if connection is None:
         raise ConfigError(f"connection {name!r} does not exist (create it, or fix the recipe)")
     return connection
+
+
+def _for_storage(value: Any, qualified_key: str) -> Any:
+    """What is written of a step's data: the connector's sensitive fields and every known secret masked.
+
+    The run goes on with the real values in memory; only the stored copy is masked. Secrets are known
+    to this process as soon as it decrypts the connection, which it did to make the call.
+    """
+    if value is None:
+        return None
+    try:
+        sensitive = registry.get_connector(qualified_key.split(".")[0]).sensitive
+    except Exception:  # noqa: BLE001 - an unknown connector has no sensitive fields to mask
+        sensitive = frozenset()
+    return REDACTOR.mask_values(mask_sensitive(value, sensitive))
 
 
 def _clean(message: str) -> str:

@@ -14,7 +14,7 @@ from .payments import CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS
 from .reminders import CHECK_PAYMENT_OPEN, PAYMENT_DUE_REMINDER
 from .summaries import CATALOG, PAYMENTS_LISTED
 from .triggers import TRIGGERS
-from .webhook import WEBHOOK, token_problems
+from .webhook import SENSITIVE, WEBHOOK, token_problems
 
 
 def test_credentials(ctx: Context) -> str:
@@ -55,6 +55,7 @@ CONNECTOR = Connector(
     webhook=WEBHOOK,
     catalog=CATALOG,
     messages=(PAYMENTS_LISTED, NO_DOCUMENT),
+    sensitive=SENSITIVE,
 )
 
 __all__ = ["CONNECTOR", "test_credentials"]

@@ -29,7 +29,13 @@ from .errors import (
 from .http import HttpClient, default_error_parser, response_json
 from .i18n import N_, Catalog, catalog_beside, normalise_locale
 from .strictjson import parse_json
-from .webhooks import DEFAULT_MAX_BODY_BYTES, constant_time_equals, generate_token, require_secret
+from .webhooks import (
+    DEFAULT_MAX_BODY_BYTES,
+    constant_time_equals,
+    generate_token,
+    mask_sensitive,
+    require_secret,
+)
 
 __all__ = [
     "Catalog", "Choices", "N_", "Notice", "Option", "Timetable", "catalog_beside", "dynamic",
@@ -38,6 +44,6 @@ __all__ = [
     "HttpClient", "InboundEvent", "InboundRequest", "Lookup", "PermanentError", "Problem", "RUNTIME",
     "RateLimitedError",
     "SkipError", "TransientError", "Trigger", "WebhookAuthError", "WebhookSpec", "constant_time_equals",
-    "default_error_parser", "describe", "generate_token", "load_json", "parse_json", "require_secret",
+    "default_error_parser", "describe", "generate_token", "load_json", "mask_sensitive", "parse_json", "require_secret",
     "response_json", "with_labels",
 ]

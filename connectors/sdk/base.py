@@ -243,6 +243,8 @@ class Connector:
     catalog: Catalog | None = None
     messages: tuple[str, ...] = ()
     notify: Callable[[Context, Notice], None] | None = None
+    #: Field names of this service's data never stored by Ponte (masked in events, step inputs and outputs).
+    sensitive: frozenset[str] = frozenset()
 
     def text(self, message: str, locale: object) -> str:
         """One of this connector's texts in ``locale`` (English when it has no catalog)."""
