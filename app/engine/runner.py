@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.engine import clock, hooks, locks
+from app.engine import clock, hooks, locks, references
 from app.engine.compiled import RecipeUnusable, compiled_recipe
 from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
@@ -162,6 +162,7 @@ def _trigger_step(session, run, recipe, spec, steps, settings, since) -> dict[st
     existing = steps.get(0)
     if existing is not None and existing.status == "succeeded":
         run.trigger_output = existing.output
+        references.record(session, run, spec.trigger.event, existing.output)
         return existing.output
     event = session.get(Event, run.event_id) if run.event_id else None
     payload = event.payload if event is not None else (run.trigger_output or {})
@@ -176,6 +177,7 @@ def _trigger_step(session, run, recipe, spec, steps, settings, since) -> dict[st
 
     output = _call(session, run, step, produce, connection, settings)
     run.trigger_output = output
+    references.record(session, run, spec.trigger.event, output)
     _commit(session, run, settings)
     return output
 

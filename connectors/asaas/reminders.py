@@ -193,6 +193,8 @@ PAYMENT_DUE_REMINDER = Trigger(
     event_types=(EVENT_TYPE,),
     prepare=prepare,
     poll=poll,
+    references={"payment": "$.payment.id", "customer_name": "$.customer.name",
+                "cpf_cnpj": "$.customer.cpfCnpj", "email": "$.customer.email"},
 )
 
 CHECK_PAYMENT_OPEN = Action(

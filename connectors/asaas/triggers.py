@@ -17,6 +17,12 @@ PAYMENT_SCHEMA: dict[str, Any] = load_json(__file__, "payment.schema.json")
 CUSTOMER_SCHEMA: dict[str, Any] = load_json(__file__, "customer.schema.json")
 SAMPLE: dict[str, Any] = load_json(__file__, "trigger_sample.json")
 
+#: What a run of these triggers is about, for finding it later (``runs list --ref pay_...``).
+REFERENCES: dict[str, str] = {
+    "payment": "$.payment.id", "customer_name": "$.customer.name", "cpf_cnpj": "$.customer.cpfCnpj",
+    "email": "$.customer.email", "external_reference": "$.payment.externalReference",
+}
+
 OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["event", "event_id", "payment", "customer"],
@@ -93,6 +99,7 @@ def _payment_trigger(key: str, event: str, title: str, title_pt: str, descriptio
         kind="webhook",
         event_types=(event,),
         prepare=prepare,
+        references=REFERENCES,
     )
 
 
@@ -126,5 +133,6 @@ TRIGGERS: tuple[Trigger, ...] = (
         kind="webhook",
         matches=_any_payment_event,
         prepare=prepare,
+        references=REFERENCES,
     ),
 )

@@ -110,6 +110,10 @@ class Trigger:
     ``once_per(event_type, payload, options)`` names what a recipe acts on at most once (e.g. a
     document's token): two distinct events with the same name (two signers' deliveries that both
     say "fully signed") make one run. None: one run per event.
+    ``references`` names the business references in the output, ``{name: JSONPath}`` (e.g.
+    ``{"payment": "$.payment.id", "email": "$.customer.email"}``): the engine stores them when a run
+    starts, so runs can be listed and searched by them (``runs list --ref``, ``/api/runs?ref=``). The
+    first is the one a run's line shows first.
     """
 
     key: str
@@ -127,6 +131,7 @@ class Trigger:
     check_options: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
     clock: bool = False
     once_per: Callable[[str, JSON, Mapping[str, Any]], str | None] | None = None
+    references: Mapping[str, str] = field(default_factory=dict)
 
     def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
         if self.matches is not None:

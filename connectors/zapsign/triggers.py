@@ -88,6 +88,14 @@ def _signed_once_per(event_type: str, payload: JSON, options: Mapping[str, Any])
     return f"zapsign-doc:{token}"
 
 
+#: What a run is about, for finding it later: the document, its external id (Ponte sets it to the
+#: Asaas payment id when it creates the contract), and the signer.
+REFERENCES: dict[str, str] = {
+    "document": "$.document.token", "external_id": "$.document.external_id", "signer_name": "$.signer.name",
+    "email": "$.signer.email", "cpf": "$.signer.cpf", "cnpj": "$.signer.cnpj",
+}
+
+
 def _sample(event_type: str) -> JSON:
     return prepare(None, WEBHOOK_EXAMPLES[event_type], {})
 
@@ -120,6 +128,7 @@ DOCUMENT_SIGNED = Trigger(
     matches=_signed_matches,
     once_per=_signed_once_per,
     prepare=prepare,
+    references=REFERENCES,
 )
 
 DOCUMENT_REFUSED = Trigger(
@@ -131,6 +140,7 @@ DOCUMENT_REFUSED = Trigger(
     sample=_sample("doc_refused"),
     event_types=("doc_refused",),
     prepare=prepare,
+    references=REFERENCES,
 )
 
 DOCUMENT_CREATED = Trigger(
@@ -142,6 +152,7 @@ DOCUMENT_CREATED = Trigger(
     sample=_sample("doc_created"),
     event_types=("doc_created",),
     prepare=prepare,
+    references=REFERENCES,
 )
 
 TRIGGERS = (DOCUMENT_SIGNED, DOCUMENT_REFUSED, DOCUMENT_CREATED)
