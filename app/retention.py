@@ -4,16 +4,23 @@ What goes: finished runs (and their steps) created before the cutoff; events rec
 that no remaining run references and that were already dispatched (an event still waiting for the
 engine is never lost); rejected webhook deliveries. What stays: recipes and their versions,
 connections, unfinished runs of any age. A kept replay that pointed at a pruned run loses only the
-pointer. Each batch is its own transaction, so a long prune never holds a long lock.
+pointer. Each batch is its own short transaction (a run's steps and references go with it; every
+delete reads an index, ``runs.replay_of_id`` included), so webhooks keep being stored while a long
+prune runs: the write lock is held for one batch at a time, not for the whole prune.
 
-SQLite does not give freed pages back to the file system, so after deleting anything the file is
-compacted (``VACUUM``, then ``PRAGMA wal_checkpoint(TRUNCATE)`` to empty the write-ahead log);
-PostgreSQL's autovacuum reclaims space on its own. Run ``flask --app wsgi runs prune`` from cron.
+SQLite does not give freed pages back to the file system on its own. Databases Ponte creates use
+``auto_vacuum = INCREMENTAL`` (see ``app/db.py``), so after deleting, the free pages are returned a
+few thousand at a time (``PRAGMA incremental_vacuum(N)``, each its own short write transaction),
+never one long exclusive ``VACUUM``; then ``PRAGMA wal_checkpoint(TRUNCATE)`` empties the write-ahead
+log. A database created before that (``auto_vacuum = NONE``) is switched over by one full ``VACUUM``
+the first time it is compacted. PostgreSQL's autovacuum reclaims space on its own. Run
+``flask --app wsgi runs prune`` from cron.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,9 +28,11 @@ from typing import Any
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from app.models import RUN_FINAL_STATUSES, Event, Run, Step, WebhookDelivery, utcnow
+from app.models import RUN_FINAL_STATUSES, Event, Run, RunReference, Step, WebhookDelivery, utcnow
 
 DEFAULT_BATCH = 500
+VACUUM_PAGES = 2000  # pages freed per incremental step (8 MB at 4 KB pages): a few ms of write lock
+_INCREMENTAL = 2  # PRAGMA auto_vacuum value
 _QUIET: dict[str, Any] = {"synchronize_session": False}
 
 
@@ -79,6 +88,7 @@ def _prune_runs(session: Session, report: PruneReport, batch_size: int) -> None:
         session.execute(update(Run).where(Run.replay_of_id.in_(ids)).values(replay_of_id=None)
                         .execution_options(**_QUIET))
         report.steps += _count(session.execute(delete(Step).where(Step.run_id.in_(ids)).execution_options(**_QUIET)))
+        session.execute(delete(RunReference).where(RunReference.run_id.in_(ids)).execution_options(**_QUIET))
         report.runs += _count(session.execute(delete(Run).where(Run.id.in_(ids)).execution_options(**_QUIET)))
         session.commit()
 
@@ -100,12 +110,21 @@ def _prune_deliveries(session: Session, report: PruneReport, batch_size: int) ->
         session.commit()
 
 
-def compact_sqlite(session: Session) -> None:
-    """VACUUM (outside any transaction), then move the WAL into the file and truncate it."""
+def compact_sqlite(session: Session, pages: int = VACUUM_PAGES) -> None:
+    """Give free pages back to the file system in short steps, then truncate the WAL.
+
+    Each ``incremental_vacuum`` step is its own transaction; between steps other writers (the
+    webhook path) get the lock. A database still on ``auto_vacuum = NONE`` is converted once.
+    """
     engine = session.get_bind()
     session.close()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:  # type: ignore[union-attr]
-        connection.exec_driver_sql("VACUUM")
+        if connection.exec_driver_sql("PRAGMA auto_vacuum").scalar() != _INCREMENTAL:
+            connection.exec_driver_sql(f"PRAGMA auto_vacuum = {_INCREMENTAL}")
+            connection.exec_driver_sql("VACUUM")  # one time: only a VACUUM changes the mode of a used file
+        while connection.exec_driver_sql("PRAGMA freelist_count").scalar():
+            connection.exec_driver_sql(f"PRAGMA incremental_vacuum({int(pages)})")
+            time.sleep(0)  # let a waiting writer in between steps
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
