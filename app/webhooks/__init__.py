@@ -17,13 +17,13 @@ import logging
 import re
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from sqlalchemy import select
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from app.db import get_session
-from app.engine.store import insert_ignore
-from app.models import Connection, Event, WebhookDelivery, utcnow
+from app.engine.store import prepared_insert_ignore
+from app.models import Event, WebhookDelivery, utcnow
 from app.vault import VaultError
+from app.webhooks.lookup import WebhookConnection, find_connection
 from connectors import registry
 from connectors.sdk import InboundRequest, WebhookAuthError, parse_json
 
@@ -51,11 +51,14 @@ def receive(uid: str):  # noqa: ANN201
     if not UID.fullmatch(uid):
         return _answer(404, "no webhook endpoint here")
     try:
-        connection = session.scalar(select(Connection).where(Connection.uid == uid))
+        connection = find_connection(session, uid)  # cached per process, checked against the row
     except SQLAlchemyError:
         log.exception("webhook: database unavailable while looking up a connection")
         session.rollback()
         return _answer(503, "temporarily unable to accept deliveries; retry later")
+    except VaultError:
+        log.exception("webhook for connection %s: credentials cannot be decrypted", uid)
+        return _answer(503, "this connection's credentials cannot be read; retry later")
     webhook = _webhook_of(connection)
     if webhook is None:
         return _answer(404, "no webhook endpoint here")
@@ -81,7 +84,8 @@ def receive(uid: str):  # noqa: ANN201
         _record_rejection(session, connection, 400, reason, body)
         return _answer(400, reason)
     try:
-        stored = sum(insert_ignore(session, Event, row, ["connection_id", "dedupe_key"]) for row in rows)
+        insert = prepared_insert_ignore(session, Event, ("connection_id", "dedupe_key"))
+        stored = sum(session.connection().execute(insert, row).scalar() is not None for row in rows)
         session.commit()
     except DataError as exc:  # a value the database refuses: retrying cannot help, so not a 503
         session.rollback()
@@ -99,7 +103,7 @@ def receive(uid: str):  # noqa: ANN201
     return _answer(200, "", received=len(events), stored=stored, duplicates=len(events) - stored)
 
 
-def _webhook_of(connection: Connection | None):  # noqa: ANN202
+def _webhook_of(connection: WebhookConnection | None):  # noqa: ANN202
     if connection is None:
         return None
     try:
@@ -108,7 +112,7 @@ def _webhook_of(connection: Connection | None):  # noqa: ANN202
         return None
 
 
-def _event_row(connection: Connection, event) -> dict:  # noqa: ANN001
+def _event_row(connection: WebhookConnection, event) -> dict:  # noqa: ANN001
     """The row to store; ValueError (a 400) for what a database column cannot hold.
 
     A key longer than its column keeps its start and gets a digest of the whole appended, so two
@@ -135,7 +139,7 @@ def _storable(text: str, what: str) -> str:
     return text
 
 
-def _record_rejection(session, connection: Connection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001
+def _record_rejection(session, connection: WebhookConnection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001
     """Keep a malformed delivery (first 2 KB) where the operator can see why it was refused."""
     try:
         session.add(WebhookDelivery(
