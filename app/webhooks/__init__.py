@@ -23,6 +23,7 @@ from app.db import get_session
 from app.engine.store import prepared_insert_ignore
 from app.models import Event, WebhookDelivery, utcnow
 from app.vault import VaultError
+from app.webhooks import lookup
 from app.webhooks.lookup import WebhookConnection, find_connection
 from connectors import registry
 from connectors.sdk import InboundRequest, WebhookAuthError, parse_json
@@ -37,6 +38,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+bp.teardown_request(lookup.close)
+
+
 def _answer(status: int, message: str, **extra: object):  # noqa: ANN202
     body = {"status": "ok", **extra} if status == 200 else {"error": {"code": status, "message": message}}
     return jsonify(body), status
@@ -44,17 +48,17 @@ def _answer(status: int, message: str, **extra: object):  # noqa: ANN202
 
 @bp.post("/webhooks/<uid>")
 def receive(uid: str):  # noqa: ANN201
-    session = get_session()
+    db = lookup.database()  # Core, not the ORM session: see app/webhooks/lookup.py
     max_bytes = int(current_app.config.get("WEBHOOK_MAX_BYTES", 256 * 1024))
     if request.content_length is not None and request.content_length > max_bytes:
         return _answer(413, f"body larger than {max_bytes} bytes")
     if not UID.fullmatch(uid):
         return _answer(404, "no webhook endpoint here")
     try:
-        connection = find_connection(session, uid)  # cached per process, checked against the row
+        connection = find_connection(db, uid)  # cached per process, checked against the row
     except SQLAlchemyError:
         log.exception("webhook: database unavailable while looking up a connection")
-        session.rollback()
+        db.rollback()
         return _answer(503, "temporarily unable to accept deliveries; retry later")
     except VaultError:
         log.exception("webhook for connection %s: credentials cannot be decrypted", uid)
@@ -81,21 +85,21 @@ def receive(uid: str):  # noqa: ANN201
         rows = [_event_row(connection, event) for event in events]
     except ValueError as exc:  # also UnicodeDecodeError, and parse_json's NaN and nesting refusals
         reason = f"malformed delivery: {exc}"
-        _record_rejection(session, connection, 400, reason, body)
+        _record_rejection(get_session(), connection, 400, reason, body)
         return _answer(400, reason)
     try:
-        insert = prepared_insert_ignore(session, Event, ("connection_id", "dedupe_key"))
-        stored = sum(session.connection().execute(insert, row).scalar() is not None for row in rows)
-        session.commit()
+        insert = prepared_insert_ignore(db, Event, ("connection_id", "dedupe_key"))
+        stored = sum(db.execute(insert, row).scalar() is not None for row in rows)
+        db.commit()
     except DataError as exc:  # a value the database refuses: retrying cannot help, so not a 503
-        session.rollback()
+        db.rollback()
         reason = "malformed delivery: the database refused a value in it"
         log.warning("webhook for connection %s: %s (%s)", connection.name, reason, exc.orig)
-        _record_rejection(session, connection, 400, reason, body)
+        _record_rejection(get_session(), connection, 400, reason, body)
         return _answer(400, reason)
     except SQLAlchemyError:
         log.exception("webhook for connection %s: could not store the delivery", connection.name)
-        session.rollback()
+        db.rollback()
         return _answer(503, "temporarily unable to store the delivery; retry later")
     executor = current_app.extensions.get("ponte_executor")
     if executor is not None and stored:

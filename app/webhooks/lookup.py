@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import g
+from sqlalchemy import Connection as DbConnection
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
+from app.db import get_db
 from app.models import Connection
 
 MAX_ENTRIES = 1024  # connections per process; past that the cache starts over (it only saves work)
 
 _TABLE = Connection.__table__.c  # Core columns: no ORM result machinery for a two-column check
-_ROW = select(_TABLE.id, _TABLE.updated_at, _TABLE.credentials_encrypted).where(_TABLE.uid == bindparam("uid"))
+_ROW = select(_TABLE.id, _TABLE.name, _TABLE.connector_key, _TABLE.settings, _TABLE.updated_at,
+              _TABLE.credentials_encrypted).where(_TABLE.uid == bindparam("uid"))
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,31 @@ _cache: dict[str, tuple[tuple[datetime | None, str | None], WebhookConnection]] 
 _lock = threading.Lock()
 
 
-def find_connection(session: Session, uid: str) -> WebhookConnection | None:
+def database() -> DbConnection:
+    """The request's Core connection for the webhook path (closed at teardown, see ``close``).
+
+    The path is one read and one short write transaction; going through Core rather than the ORM
+    session skips the session's bookkeeping on every delivery. pysqlite opens the transaction at the
+    INSERT, not at the read, so the read never holds a snapshot that a write would have to upgrade.
+    """
+    connection = g.get("_ponte_webhook_db")
+    if connection is None:
+        connection = g._ponte_webhook_db = get_db().engine.connect()
+    return connection
+
+
+def close(_exc: BaseException | None = None) -> None:
+    connection = g.pop("_ponte_webhook_db", None)
+    if connection is not None:
+        connection.close()
+
+
+def find_connection(db: DbConnection, uid: str) -> WebhookConnection | None:
     """The connection whose webhook URL ends in ``uid``, or None; VaultError if it cannot be decrypted.
 
     SQLAlchemyError propagates (the caller answers 503).
     """
-    row = session.connection().execute(_ROW, {"uid": uid}).first()
+    row = db.execute(_ROW, {"uid": uid}).first()
     if row is None:
         _cache.pop(uid, None)
         return None
@@ -58,14 +80,13 @@ def find_connection(session: Session, uid: str) -> WebhookConnection | None:
     cached = _cache.get(uid)
     if cached is not None and cached[0] == version:
         return cached[1]
-    connection = session.get(Connection, row.id)
-    if connection is None:  # deleted between the two reads
-        return None
-    found = WebhookConnection(connection.id, connection.name, connection.connector_key, connection.config())
+    # A detached Connection, only to reuse its decryption (and the redactor registration of secrets).
+    detached = Connection(name=row.name, settings=row.settings, credentials_encrypted=row.credentials_encrypted)
+    found = WebhookConnection(row.id, row.name, row.connector_key, detached.config())
     with _lock:
         if len(_cache) >= MAX_ENTRIES:
             _cache.clear()
-        _cache[uid] = ((connection.updated_at, connection.credentials_encrypted), found)
+        _cache[uid] = (version, found)
     return found
 
 
