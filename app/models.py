@@ -249,7 +249,7 @@ class WebhookDelivery(Base):
 class Run(Base):
     """One execution of a recipe for one event; ``dedupe_key`` makes it happen once.
 
-    The run list is newest first, so each filter has an index ending in ``id`` (status, recipe);
+    The run list is newest first, so each filter has an index ending in ``id`` (status, recipe, both);
     ``replay_of_id`` is indexed because deleting a run checks who replays it. ``refs`` keeps the
     business references the trigger declares (payment id, document token, e-mail...) as the event
     said them, for display; :class:`RunReference` holds their search keys.
@@ -260,6 +260,7 @@ class Run(Base):
         Index("ix_runs_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_runs_status_id", "status", "id"),
         Index("ix_runs_recipe_id_id", "recipe_id", "id"),
+        Index("ix_runs_recipe_id_status_id", "recipe_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

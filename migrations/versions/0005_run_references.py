@@ -4,7 +4,7 @@
 customer name, CPF/CNPJ, e-mail: what its trigger declares), indexed on ``(value, run_id)``;
 ``runs.refs`` keeps them as shown. ``runs.replay_of_id`` gets an index (deleting a run checks who
 replays it: without one, pruning scanned the table per run). The list's filters get indexes that end
-in ``id`` (``status, id``; ``recipe_id, id`` replaces ``recipe_id``), so "newest first" reads the
+in ``id`` (``status, id``; ``recipe_id, status, id``; ``recipe_id, id`` replaces ``recipe_id``), so "newest first" reads the
 index instead of sorting. Runs started before this revision have no references until replayed.
 
 Revision ID: 0005
@@ -41,11 +41,13 @@ def upgrade() -> None:
     op.create_index("ix_runs_replay_of_id", "runs", ["replay_of_id"])
     op.create_index("ix_runs_status_id", "runs", ["status", "id"])
     op.create_index("ix_runs_recipe_id_id", "runs", ["recipe_id", "id"])
+    op.create_index("ix_runs_recipe_id_status_id", "runs", ["recipe_id", "status", "id"])
     op.drop_index("ix_runs_recipe_id", table_name="runs")
 
 
 def downgrade() -> None:
     op.create_index("ix_runs_recipe_id", "runs", ["recipe_id"])
+    op.drop_index("ix_runs_recipe_id_status_id", table_name="runs")
     op.drop_index("ix_runs_recipe_id_id", table_name="runs")
     op.drop_index("ix_runs_status_id", table_name="runs")
     op.drop_index("ix_runs_replay_of_id", table_name="runs")
