@@ -61,7 +61,7 @@ def matching_recipes(session: Session, event: Event) -> list[Candidate]:
     for row in rows:
         recipe = Candidate(*row)
         try:
-            _, trigger = registry.get_trigger(recipe.trigger_key)
+            trigger = _trigger(recipe.trigger_key)
         except LookupError:
             log.warning("recipe %s names an unknown trigger %s", recipe.key, recipe.trigger_key)
             continue
@@ -74,6 +74,12 @@ def matching_recipes(session: Session, event: Event) -> list[Candidate]:
         if fires:
             matched.append(recipe)
     return matched
+
+
+@lru_cache(maxsize=1024)
+def _trigger(key: str) -> Any:
+    """The registry's trigger for ``key`` (LookupError if none), remembered: the registry is fixed."""
+    return registry.get_trigger(key)[1]
 
 
 @lru_cache(maxsize=1024)
@@ -95,7 +101,7 @@ def run_key(recipe: Candidate, event: Event) -> str:
     """The run's unique key: ``<recipe>:<event>``, or ``<recipe>:once:<name>`` for a trigger that acts
     once per business object (``Trigger.once_per``); names too long for the column are hashed."""
     try:
-        _, trigger = registry.get_trigger(recipe.trigger_key)
+        trigger = _trigger(recipe.trigger_key)
     except LookupError:
         trigger = None
     options = recipe.options or {}
