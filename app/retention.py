@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, text
 from sqlalchemy.orm import Session
 
 from app.models import RUN_FINAL_STATUSES, Event, Run, RunReference, Step, WebhookDelivery, utcnow
@@ -72,14 +72,37 @@ def prune(session: Session, *, days: int, batch_size: int = DEFAULT_BATCH, now: 
     report = PruneReport(cutoff=(now or utcnow()) - timedelta(days=days))
     path = sqlite_path(session)
     report.size_before = file_size(path) if path else None
-    _prune_runs(session, report, batch_size)
-    _prune_events(session, report, batch_size)
-    _prune_deliveries(session, report, batch_size)
+    previous_cache = _widen_sqlite_cache(session) if path else None
+    try:
+        _prune_runs(session, report, batch_size)
+        _prune_events(session, report, batch_size)
+        _prune_deliveries(session, report, batch_size)
+    finally:
+        if previous_cache is not None:
+            session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(previous_cache)}")
+            session.commit()
     if path:
         if compact and report.deleted:
             compact_sqlite(session)
         report.size_after = file_size(path)
     return report
+
+
+PRUNE_CACHE_KIB = 262_144  # SQLite page cache while pruning: each batch touches every index of runs
+
+
+def _widen_sqlite_cache(session: Session) -> int:
+    """A bigger page cache for this connection while it prunes; returns the previous setting.
+
+    SQLite's default cache is 2 MB. Deleting a batch touches pages all over each index of ``runs``,
+    ``steps`` and ``run_references``; with 2 MB, at a million runs, most of them are read again from
+    the OS for every batch, and a batch held the write lock for ~0.4 s instead of a few ms.
+    """
+    connection = session.connection()
+    previous = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{PRUNE_CACHE_KIB}")
+    session.commit()
+    return previous
 
 
 def _batches(session: Session, query: Any, column: Any, batch_size: int) -> Any:
@@ -92,11 +115,25 @@ def _batches(session: Session, query: Any, column: Any, batch_size: int) -> Any:
         yield ids
 
 
+_UNLINK = "UPDATE runs SET replay_of_id = NULL WHERE replay_of_id IN :ids"
+_UNLINK_SQLITE = "UPDATE runs INDEXED BY ix_runs_replay_of_id SET replay_of_id = NULL WHERE replay_of_id IN :ids"
+
+
+def _unlink_replays(session: Session) -> Any:
+    """``UPDATE runs SET replay_of_id = NULL WHERE replay_of_id IN :ids``, through its index.
+
+    Almost every ``replay_of_id`` is NULL, so once SQLite has statistics (``ANALYZE``, ``PRAGMA
+    optimize``) its planner judges the index useless and scans the table for every batch: a prune of a
+    million runs crawled at ~1,000 runs/s. ``INDEXED BY`` keeps it on the index.
+    """
+    sql = _UNLINK_SQLITE if session.get_bind().dialect.name == "sqlite" else _UNLINK
+    return text(sql).bindparams(bindparam("ids", expanding=True))
+
+
 def _prune_runs(session: Session, report: PruneReport, batch_size: int) -> None:
     old = select(Run.id).where(Run.status.in_(RUN_FINAL_STATUSES), Run.created_at < report.cutoff)
     for ids in _batches(session, old, Run.id, batch_size):
-        session.execute(update(Run).where(Run.replay_of_id.in_(ids)).values(replay_of_id=None)
-                        .execution_options(**_QUIET))
+        session.execute(_unlink_replays(session), {"ids": ids})
         report.steps += _count(session.execute(delete(Step).where(Step.run_id.in_(ids)).execution_options(**_QUIET)))
         session.execute(delete(RunReference).where(RunReference.run_id.in_(ids)).execution_options(**_QUIET))
         report.runs += _count(session.execute(delete(Run).where(Run.id.in_(ids)).execution_options(**_QUIET)))

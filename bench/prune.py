@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--keep-copy", action="store_true")
     args = parser.parse_args(argv)
     copy = args.db.parent / "prune-copy" / "ponte.db"
-    copy.parent.mkdir(exist_ok=True)
+    shutil.rmtree(copy.parent, ignore_errors=True)  # a stale -wal beside a fresh copy would corrupt it
+    copy.parent.mkdir()
     with sqlite3.connect(args.db) as source:
         source.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copyfile(args.db, copy)
