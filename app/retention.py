@@ -32,6 +32,7 @@ from app.models import RUN_FINAL_STATUSES, Event, Run, RunReference, Step, Webho
 
 DEFAULT_BATCH = 500
 VACUUM_PAGES = 2000  # pages freed per incremental step (8 MB at 4 KB pages): a few ms of write lock
+VACUUM_PAUSE = 0.05  # seconds between steps, for waiting writers (webhooks)
 _INCREMENTAL = 2  # PRAGMA auto_vacuum value
 _QUIET: dict[str, Any] = {"synchronize_session": False}
 
@@ -173,7 +174,9 @@ def compact_sqlite(session: Session, pages: int = VACUUM_PAGES) -> None:
         while connection.exec_driver_sql("PRAGMA freelist_count").scalar():
             # executescript steps the pragma to the end; execute() would free one page per call
             raw.executescript(f"PRAGMA incremental_vacuum({int(pages)})")  # type: ignore[union-attr]
-            time.sleep(0)  # let a waiting writer in between steps
+            # SQLite's lock is not fair: a writer waiting in its busy handler polls, and a loop that
+            # takes the lock again at once starves it (bench/prune.py saw a 60 s wait). Pause.
+            time.sleep(VACUUM_PAUSE)
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
