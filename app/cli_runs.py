@@ -14,10 +14,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from app.cli_output import JSON_FLAG, dumps, emit
 from app.db import get_session
+from app.engine import references
 from app.engine.replay import RESUMABLE, ReplayError, replay_run, replay_runs
 from app.models import RUN_STATUSES, Connection, Recipe, Run, Step, utcnow
 from app.retention import DEFAULT_BATCH, prune
@@ -51,8 +52,10 @@ def _register_secrets() -> None:
             continue
 
 
-def _query(status: str | None, recipe: str | None, since: str | None) -> Select[Any]:
+def _query(status: str | None, recipe: str | None, since: str | None, ref: str | None = None) -> Select[Any]:
     query = select(Run, Recipe.key).join(Recipe, Recipe.id == Run.recipe_id)
+    if ref:
+        query = query.where(references.run_has_reference(ref))
     if status:
         query = query.where(Run.status == status)
     if recipe:
@@ -66,27 +69,32 @@ def _summary(run: Run, key: str) -> dict[str, Any]:
     return {"id": run.id, "recipe": key, "recipe_version": run.recipe_version, "status": run.status,
             "attempt": run.attempt, "event_id": run.event_id, "replay_of": run.replay_of_id,
             "created_at": run.created_at.isoformat(), "finished_at": run.finished_at and run.finished_at.isoformat(),
-            "error": REDACTOR.text(run.error) if run.error else None}
+            "error": REDACTOR.text(run.error) if run.error else None, "references": run.refs or {}}
 
 
 @runs_cli.command("list")
 @click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs in this status.")
 @click.option("--recipe", help="Only runs of this recipe key.")
 @click.option("--since", help="Created since: 7d, 12h, 30m or a date/time (UTC).")
+@click.option("--ref", help="Only runs about this payment id, document token, CPF/CNPJ, e-mail or name "
+                            "(the start of it is enough from 3 characters).")
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
 @JSON_FLAG
-def list_(status: str | None, recipe: str | None, since: str | None, limit: int, as_json: bool) -> None:
-    """Runs, newest first."""
+def list_(status: str | None, recipe: str | None, since: str | None, ref: str | None, limit: int,
+          as_json: bool) -> None:
+    """Runs, newest first, each with what it was about (its business references)."""
     _register_secrets()
-    rows = get_session().execute(_query(status, recipe, since).order_by(Run.id.desc()).limit(limit)).all()
+    query = _query(status, recipe, since, (ref or "").strip() or None).order_by(Run.id.desc()).limit(limit)
+    rows = get_session().execute(query.options(defer(Run.trigger_output), defer(Run.filter_result))).all()
     items = [_summary(run, key) for run, key in rows]
     if as_json:
         emit(items)
         return
     for item in items:
         error = f"\t{item['error'][:100]}" if item["error"] else ""
+        about = references.shown(item["references"]) or "-"
         click.echo(f"{item['id']}\t{item['status']}\t{item['recipe']} v{item['recipe_version']}\t"
-                   f"{item['created_at'][:19]}\tattempt {item['attempt']}{error}")
+                   f"{item['created_at'][:19]}\t{about}\tattempt {item['attempt']}{error}")
 
 
 def _get_run(run_id: int) -> tuple[Run, str]:

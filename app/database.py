@@ -26,7 +26,9 @@ def normalize_url(url: str) -> str:
 
 
 def create_db_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
-    """An engine for ``url``. SQLite gets WAL, foreign keys and a 30 s busy timeout on every connection.
+    """An engine for ``url``. SQLite gets WAL, foreign keys and a 30 s busy timeout on every connection,
+    and a new database file ``auto_vacuum = INCREMENTAL`` (it only takes effect before the first table
+    exists), so pruning can give space back in short steps (``app/retention.py``).
 
     Migrations pass ``sqlite_foreign_keys=False``: Alembic's batch mode copies tables, which
     foreign keys would block.
@@ -43,6 +45,7 @@ def create_db_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: An
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute("PRAGMA auto_vacuum = INCREMENTAL")  # a no-op on a file that has tables
             if make_url(url).database not in (None, "", ":memory:"):
                 cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if sqlite_foreign_keys else 'OFF'}")

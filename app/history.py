@@ -30,7 +30,7 @@ def run_to_dict(run: Run, *, steps: bool = False) -> dict[str, Any]:
         "next_attempt_at": _time(run.next_attempt_at), "error": REDACTOR.text(run.error) if run.error else None,
         "error_kind": run.error_kind, "filter_result": run.filter_result, "replay_of": run.replay_of_id,
         "created_at": _time(run.created_at), "started_at": _time(run.started_at),
-        "finished_at": _time(run.finished_at),
+        "finished_at": _time(run.finished_at), "references": run.refs or {},
     }
     if steps:
         data["trigger_output"] = REDACTOR(run.trigger_output)

@@ -289,13 +289,24 @@ class WebhookDelivery(Base):
 
 
 class Run(Base):
-    """One execution of a recipe for one event; ``dedupe_key`` makes it happen once."""
+    """One execution of a recipe for one event; ``dedupe_key`` makes it happen once.
+
+    The run list is newest first, so each filter has an index ending in ``id`` (status, recipe, both);
+    ``replay_of_id`` is indexed because deleting a run checks who replays it. ``refs`` keeps the
+    business references the trigger declares (payment id, document token, e-mail...) as the event
+    said them, for display; :class:`RunReference` holds their search keys.
+    """
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_runs_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_runs_status_id", "status", "id"),
+        Index("ix_runs_recipe_id_id", "recipe_id", "id"),
+        Index("ix_runs_recipe_id_status_id", "recipe_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipe_id: Mapped[int] = mapped_column(ForeignKey("recipes.id"), index=True)
+    recipe_id: Mapped[int] = mapped_column(ForeignKey("recipes.id"))
     recipe_version: Mapped[int] = mapped_column(Integer)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -311,16 +322,33 @@ class Run(Base):
     filter_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     error_kind: Mapped[str | None] = mapped_column(String(32))
-    replay_of_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    replay_of_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    refs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     recipe: Mapped[Recipe] = relationship()
     event: Mapped[Event | None] = relationship()
     steps: Mapped[list[Step]] = relationship(
         back_populates="run", order_by="Step.position", cascade="all, delete-orphan"
     )
+
+
+#: Search keys compare byte-wise on every backend, so a prefix is a range (``>= k`` and ``< k + U+10FFFF``).
+SEARCH_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
+
+
+class RunReference(Base):
+    """One search key of a run's business reference (``app/engine/references.py``): the run list
+    finds runs by payment id, document token, name, CPF/CNPJ or e-mail through ``(value, run_id)``."""
+
+    __tablename__ = "run_references"
+    __table_args__ = (Index("ix_run_references_value_run_id", "value", "run_id"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(SEARCH_KEY, primary_key=True)
 
 
 class Step(Base):

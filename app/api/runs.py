@@ -8,6 +8,7 @@ from flask import Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, load_only
 
 from app.api import bp
 from app.api.body import json_object
@@ -28,12 +29,13 @@ from app.api.contract import (
 from app.api.errors import ApiError
 from app.auth import login_required_json
 from app.db import get_session
+from app.engine import references
 from app.engine.preview import preview
 from app.engine.recipes import export_yaml, save_recipe, set_enabled
 from app.engine.replay import MODES, ReplayError, replay_run, replay_runs
 from app.history import run_to_dict
 from app.inputs import MAX_ID, parse_int
-from app.models import Recipe, Run
+from app.models import Event, Recipe, Run
 from connectors import registry
 
 STATUSES = ("queued", "running", "retrying", "succeeded", "filtered", "failed", "skipped")
@@ -56,14 +58,26 @@ def _wake() -> None:
 @login_required_json
 @operation("List runs, newest first", query=RUNS_QUERY, responses={200: RUNS})
 def list_runs() -> ResponseReturnValue:
-    query = select(Run).order_by(Run.id.desc())
+    """Runs, newest first; ``status``, ``recipe`` (key) and ``ref`` (a business reference: payment id,
+    document token, name, CPF/CNPJ, e-mail; prefix match, see ``app/engine/references.py``)."""
+    # The event and recipe of a page come with it (two joins), not one lazy load per run.
+    query = select(Run).order_by(Run.id.desc()).options(
+        joinedload(Run.event).options(load_only(Event.id, Event.event_type)),
+        joinedload(Run.recipe).options(load_only(Recipe.id, Recipe.key)))
     status = request.args.get("status")
     if status:
         if status not in STATUSES:
             raise ApiError(400, f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
         query = query.where(Run.status == status)
     if request.args.get("recipe"):
-        query = query.join(Recipe).where(Recipe.key == request.args["recipe"])
+        recipe_id = get_session().scalar(select(Recipe.id).where(Recipe.key == request.args["recipe"]))
+        query = query.where(Run.recipe_id == recipe_id)
+    ref = request.args.get("ref", "").strip()
+    if ref:
+        if len(ref) > 255:
+            raise ApiError(400, "ref is a payment id, document token, name, CPF/CNPJ or e-mail "
+                                "(at most 255 characters)")
+        query = query.where(references.run_has_reference(ref))
     limit, offset = _int_arg("limit", 50, 500), _int_arg("offset", 0, 10**9)
     runs = get_session().scalars(query.limit(limit).offset(offset))
     return jsonify({"runs": [run_to_dict(r) for r in runs], "limit": limit, "offset": offset})

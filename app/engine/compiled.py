@@ -1,12 +1,14 @@
 """Compiled recipes, cached by (recipe id, version): JSONPaths and regexes are compiled once.
 
 A version's definition never changes once written, so the cache needs no invalidation; a new
-apply creates a new version and therefore a new cache entry.
+apply creates a new version and therefore a new cache entry. Ids repeat across databases (tests,
+restores), so an entry also keeps the definition it was compiled from and is used only when the
+stored one is equal: a dict comparison (~1 µs) instead of serialising it per run (~20 µs).
 """
 
 from __future__ import annotations
 
-import json
+import copy
 import threading
 from typing import Any
 
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.engine.loader import load_recipe_document
 from app.models import Recipe, RecipeVersion
 
-_cache: dict[tuple[int, int, str], Any] = {}
+_cache: dict[tuple[int, int], tuple[Any, Any]] = {}
 _lock = threading.Lock()
 
 
@@ -35,16 +37,15 @@ def compiled_recipe(session: Session, recipe: Recipe, version: int | None = None
         if stored is None:
             raise RecipeUnusable(f"version {version} of recipe {recipe.key} is not stored")
         definition = stored.definition
-    # The definition's own text is part of the key: ids repeat across databases (tests, restores).
-    key = (recipe.id, version, json.dumps(definition, sort_keys=True, default=str))
-    spec = _cache.get(key)
-    if spec is not None:
-        return spec
+    key = (recipe.id, version)
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == definition:
+        return cached[1]
     spec, errors = load_recipe_document(definition, source=f"recipe {recipe.key} v{version}")
     if errors:
         raise RecipeUnusable("; ".join(str(e) for e in errors))
     with _lock:
-        _cache[key] = spec
+        _cache[key] = (copy.deepcopy(definition), spec)
     return spec
 
 

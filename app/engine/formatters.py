@@ -152,15 +152,18 @@ def _digits(_: Any) -> Fn:
     return lambda v: "".join(ch for ch in _text(v) if ch.isdigit())
 
 
+_CPF, _CNPJ = CPF(), CNPJ()  # stateless validators: built once, not per value
+
+
 def _cpf_cnpj(_: Any) -> Fn:
     def run(value: Any) -> str:
         d = "".join(ch for ch in _text(value) if ch.isdigit())
         if len(d) == 11:
-            if not CPF().validate(d):
+            if not _CPF.validate(d):
                 raise ValueError(f"{short_repr(value)} is not a valid CPF (check digits do not match)")
             return f"{d[:3]}.{d[3:6]}.{d[6:9]}-{d[9:]}"
         if len(d) == 14:
-            if not CNPJ().validate(d):
+            if not _CNPJ.validate(d):
                 raise ValueError(f"{short_repr(value)} is not a valid CNPJ (check digits do not match)")
             return f"{d[:2]}.{d[2:5]}.{d[5:8]}/{d[8:12]}-{d[12:]}"
         raise ValueError(f"{short_repr(value)} has {len(d)} digits; a CPF has 11 and a CNPJ 14")

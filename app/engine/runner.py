@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine import clock, hooks, locks
+from app.engine import clock, hooks, locks, references
 from app.engine.compiled import RecipeUnusable, compiled_recipe
 from app.engine.fence import LeaseLost, RunSettings, commit_outcome, heartbeat
 from app.engine.fence import commit as _commit
@@ -167,6 +167,7 @@ def _trigger_step(session: Session, run: Run, recipe: Recipe, spec: RecipeSpec, 
     existing = steps.get(0)
     if existing is not None and existing.status == "succeeded":
         run.trigger_output = existing.output
+        references.record(session, run, spec.trigger.event, existing.output)
         return existing.output or {}
     event = session.get(Event, run.event_id) if run.event_id else None
     payload = event.payload if event is not None else (run.trigger_output or {})
@@ -184,6 +185,7 @@ def _trigger_step(session: Session, run: Run, recipe: Recipe, spec: RecipeSpec, 
 
         output = _call(session, run, step, produce, connection, settings)
     run.trigger_output = _for_storage(output, spec.trigger.event)
+    references.record(session, run, spec.trigger.event, output)
     _commit(session, run, settings)
     return dict(output)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,3 +31,20 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict
 def affected(result: Any) -> int:
     """How many rows an UPDATE or DELETE changed (``Result`` is typed without ``rowcount``)."""
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@lru_cache(maxsize=32)
+def _prepared(dialect: str, table: Table, conflict: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c.id)
+
+
+def prepared_insert_ignore(session: Session | Connection, model: type, conflict: tuple[str, ...]) -> Any:
+    """The same INSERT ... ON CONFLICT DO NOTHING RETURNING id as :func:`insert_ignore`, built once per
+    (dialect, table, conflict) and run with a row as parameters: ``session.execute(statement, row)``.
+
+    Building ``insert().values(**row)`` per call made SQLAlchemy derive a cache key and walk the
+    statement on every webhook delivery (~20% of its time); a fixed statement is compiled once.
+    """
+    dialect = session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
+    return _prepared(dialect, model.__table__, conflict)  # type: ignore[attr-defined]

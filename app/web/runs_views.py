@@ -1,8 +1,11 @@
 """Run history: a filterable, searchable, paginated list; a run page; replay (one or in bulk).
 
-Search looks for the text (a payment id, a document token) inside the stored
-event payload and the run's trigger output, as a LIKE over the JSON cast to text: portable across
-SQLite and PostgreSQL, and good enough at the history sizes retention keeps.
+Search finds runs by their business references (payment id ``pay_…``, document token, customer
+name, CPF/CNPJ, e-mail: what the trigger declares, see ``app/engine/references.py``) through an
+index, never a LIKE over payloads, so it stays fast at a million runs. The list reads each run's
+references from ``runs.refs`` (not its trigger output), counts at most :data:`COUNT_CAP` matches, and
+loads the recipes of a page in one query; the trigger outputs of the page's rows only (by id)
+feed each line's summary.
 """
 
 from __future__ import annotations
@@ -15,22 +18,20 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer, joinedload
 from sqlalchemy.sql import Select
 
 from app.db import get_session
+from app.engine import references
 from app.engine.replay import ReplayError, replay_run, replay_runs
 from app.inputs import parse_int
 from app.models import RUN_STATUSES, Event, Recipe, Run, Step, utcnow
 from app.web import bp, metadata
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # "10,000+ runs": counting a million rows for a pager is not worth a second
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _local_day_start(day: date) -> datetime:
@@ -69,11 +70,7 @@ def filtered_runs(args: Any) -> Select[tuple[Run]]:
         query = query.where(Run.created_at < _local_day_start(end + timedelta(days=1)))
     text = (args.get("q") or "").strip()
     if text:
-        pattern = f"%{_escape_like(text)}%"
-        query = query.outerjoin(Event, Event.id == Run.event_id).where(or_(
-            cast(Event.payload, String).like(pattern, escape="\\"),
-            cast(Run.trigger_output, String).like(pattern, escape="\\"),
-        ))
+        query = query.where(references.run_has_reference(text))
     return query
 
 
@@ -83,21 +80,32 @@ def runs() -> ResponseReturnValue:
     session = get_session()
     query = filtered_runs(request.args)
     page = parse_int(request.args.get("page"), 1, minimum=1, maximum=100_000) or 1
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    capped = query.order_by(None).with_only_columns(Run.id).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    listed = query.options(joinedload(Run.recipe).load_only(Recipe.id, Recipe.name),
+                           defer(Run.trigger_output), defer(Run.filter_result))
+    rows = session.scalars(listed.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     recipes = session.scalars(select(Recipe).order_by(Recipe.name)).all()
     triggers = {r.id: r.trigger_key for r in recipes}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "runs/list.html", runs=rows, recipes=recipes, statuses=RUN_STATUSES, args=args, page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), total=total,
-        summaries={r.id: summary(r, triggers.get(r.recipe_id)) for r in rows},
+        pages=max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE)), total=total, capped=total > COUNT_CAP,
+        summaries=_summaries(session, rows, triggers), refs={r.id: references.shown(r.refs) for r in rows},
     )
 
 
-def summary(run: Run, trigger_key: str | None) -> str:
-    """One line naming what the run was about, from the trigger's own ``summary`` of its output."""
-    return metadata.summary(trigger_key, run.trigger_output)
+def _summaries(session: Session, rows: Any, triggers: dict[int, str]) -> dict[int, str]:
+    """Each line's summary: the trigger's own ``summary`` of its output (its references show beside it).
+
+    Only this page's trigger outputs are read, by primary key: the list query itself never loads them.
+    """
+    ids = [r.id for r in rows]
+    outputs: dict[int, Any] = {}
+    if ids:
+        outputs = {rid: out for rid, out in session.execute(
+            select(Run.id, Run.trigger_output).where(Run.id.in_(ids))).tuples()}
+    return {r.id: metadata.summary(triggers.get(r.recipe_id), outputs.get(r.id)) for r in rows}
 
 
 def _notify_executor() -> None:

@@ -17,13 +17,14 @@ import logging
 import re
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from sqlalchemy import select
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from app.db import get_session
-from app.engine.store import insert_ignore
-from app.models import Connection, Event, WebhookDelivery, utcnow
+from app.engine.store import prepared_insert_ignore
+from app.models import Event, WebhookDelivery, utcnow
 from app.vault import VaultError
+from app.webhooks import lookup
+from app.webhooks.lookup import WebhookConnection, find_connection
 from connectors import registry
 from connectors.sdk import InboundRequest, WebhookAuthError, parse_json
 
@@ -37,6 +38,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+bp.teardown_request(lookup.close)
+
+
 def _answer(status: int, message: str, **extra: object):  # noqa: ANN202
     body = {"status": "ok", **extra} if status == 200 else {"error": {"code": status, "message": message}}
     return jsonify(body), status
@@ -44,18 +48,21 @@ def _answer(status: int, message: str, **extra: object):  # noqa: ANN202
 
 @bp.post("/webhooks/<uid>")
 def receive(uid: str):  # noqa: ANN201
-    session = get_session()
+    db = lookup.database()  # Core, not the ORM session: see app/webhooks/lookup.py
     max_bytes = int(current_app.config.get("WEBHOOK_MAX_BYTES", 256 * 1024))
     if request.content_length is not None and request.content_length > max_bytes:
         return _answer(413, f"body larger than {max_bytes} bytes")
     if not UID.fullmatch(uid):
         return _answer(404, "no webhook endpoint here")
     try:
-        connection = session.scalar(select(Connection).where(Connection.uid == uid))
+        connection = find_connection(db, uid)  # cached per process, checked against the row
     except SQLAlchemyError:
         log.exception("webhook: database unavailable while looking up a connection")
-        session.rollback()
+        db.rollback()
         return _answer(503, "temporarily unable to accept deliveries; retry later")
+    except VaultError:
+        log.exception("webhook for connection %s: credentials cannot be decrypted", uid)
+        return _answer(503, "this connection's credentials cannot be read; retry later")
     webhook = _webhook_of(connection)
     if webhook is None:
         return _answer(404, "no webhook endpoint here")
@@ -78,20 +85,21 @@ def receive(uid: str):  # noqa: ANN201
         rows = [_event_row(connection, event) for event in events]
     except ValueError as exc:  # also UnicodeDecodeError, and parse_json's NaN and nesting refusals
         reason = f"malformed delivery: {exc}"
-        _record_rejection(session, connection, 400, reason, body)
+        _record_rejection(get_session(), connection, 400, reason, body)
         return _answer(400, reason)
     try:
-        stored = sum(insert_ignore(session, Event, row, ["connection_id", "dedupe_key"]) for row in rows)
-        session.commit()
+        insert = prepared_insert_ignore(db, Event, ("connection_id", "dedupe_key"))
+        stored = sum(db.execute(insert, row).scalar() is not None for row in rows)
+        db.commit()
     except DataError as exc:  # a value the database refuses: retrying cannot help, so not a 503
-        session.rollback()
+        db.rollback()
         reason = "malformed delivery: the database refused a value in it"
         log.warning("webhook for connection %s: %s (%s)", connection.name, reason, exc.orig)
-        _record_rejection(session, connection, 400, reason, body)
+        _record_rejection(get_session(), connection, 400, reason, body)
         return _answer(400, reason)
     except SQLAlchemyError:
         log.exception("webhook for connection %s: could not store the delivery", connection.name)
-        session.rollback()
+        db.rollback()
         return _answer(503, "temporarily unable to store the delivery; retry later")
     executor = current_app.extensions.get("ponte_executor")
     if executor is not None and stored:
@@ -99,7 +107,7 @@ def receive(uid: str):  # noqa: ANN201
     return _answer(200, "", received=len(events), stored=stored, duplicates=len(events) - stored)
 
 
-def _webhook_of(connection: Connection | None):  # noqa: ANN202
+def _webhook_of(connection: WebhookConnection | None):  # noqa: ANN202
     if connection is None:
         return None
     try:
@@ -108,7 +116,7 @@ def _webhook_of(connection: Connection | None):  # noqa: ANN202
         return None
 
 
-def _event_row(connection: Connection, event) -> dict:  # noqa: ANN001
+def _event_row(connection: WebhookConnection, event) -> dict:  # noqa: ANN001
     """The row to store; ValueError (a 400) for what a database column cannot hold.
 
     A key longer than its column keeps its start and gets a digest of the whole appended, so two
@@ -135,7 +143,7 @@ def _storable(text: str, what: str) -> str:
     return text
 
 
-def _record_rejection(session, connection: Connection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001
+def _record_rejection(session, connection: WebhookConnection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001
     """Keep a malformed delivery (first 2 KB) where the operator can see why it was refused."""
     try:
         session.add(WebhookDelivery(

@@ -194,6 +194,8 @@ PAYMENT_DUE_REMINDER = Trigger(
     prepare=prepare,
     poll=poll,
     summary=event_summary,
+    references={"payment": "$.payment.id", "customer_name": "$.customer.name",
+                "cpf_cnpj": "$.customer.cpfCnpj", "email": "$.customer.email"},
 )
 
 CHECK_PAYMENT_OPEN = Action(

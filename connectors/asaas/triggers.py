@@ -18,6 +18,12 @@ PAYMENT_SCHEMA: dict[str, Any] = load_json(__file__, "payment.schema.json")
 CUSTOMER_SCHEMA: dict[str, Any] = load_json(__file__, "customer.schema.json")
 SAMPLE: dict[str, Any] = load_json(__file__, "trigger_sample.json")
 
+#: What a run of these triggers is about, for finding it later (``runs list --ref pay_...``).
+REFERENCES: dict[str, str] = {
+    "payment": "$.payment.id", "customer_name": "$.customer.name", "cpf_cnpj": "$.customer.cpfCnpj",
+    "email": "$.customer.email", "external_reference": "$.payment.externalReference",
+}
+
 OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["event", "event_id", "payment", "customer"],
@@ -94,6 +100,7 @@ def _payment_trigger(key: str, event: str, title: str, description: str) -> Trig
         event_types=(event,),
         prepare=prepare,
         summary=event_summary,
+        references=REFERENCES,
     )
 
 
@@ -127,5 +134,6 @@ TRIGGERS: tuple[Trigger, ...] = (
         matches=_any_payment_event,
         prepare=prepare,
         summary=event_summary,
+        references=REFERENCES,
     ),
 )

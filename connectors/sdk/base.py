@@ -150,6 +150,10 @@ class Trigger:
     ``summary(output, locale)`` is the run list's one line; ``timetable(options)`` (a clock trigger)
     turns options into fire times for the wizard, raising ValueError for options that make none.
     Titles, descriptions and option labels are English msgids of the connector's catalog.
+    ``references`` names the business references in the output, ``{name: JSONPath}`` (e.g.
+    ``{"payment": "$.payment.id", "email": "$.customer.email"}``): the engine stores them when a run
+    starts, so runs can be listed and searched by them (``runs list --ref``, ``/api/runs?ref=``). The
+    first is the one a run's line shows first.
     """
 
     key: str
@@ -169,6 +173,7 @@ class Trigger:
     choices: Mapping[str, Choices] = field(default_factory=dict)
     summary: Summary | None = None
     timetable: Callable[[Mapping[str, Any]], Timetable] | None = None
+    references: Mapping[str, str] = field(default_factory=dict)
 
     def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
         if self.matches is not None:

@@ -97,6 +97,14 @@ def summary(output: JSON, locale: str) -> str:
     return " · ".join(str(x) for x in (document.get("name"), signer.get("name"), document.get("token")) if x)
 
 
+#: What a run is about, for finding it later: the document, its external id (Ponte sets it to the
+#: Asaas payment id when it creates the contract), and the signer.
+REFERENCES: dict[str, str] = {
+    "document": "$.document.token", "external_id": "$.document.external_id", "signer_name": "$.signer.name",
+    "email": "$.signer.email", "cpf": "$.signer.cpf", "cnpj": "$.signer.cnpj",
+}
+
+
 def _sample(event_type: str) -> JSON:
     return prepare(None, WEBHOOK_EXAMPLES[event_type], {})
 
@@ -130,6 +138,7 @@ DOCUMENT_SIGNED = Trigger(
     matches=_signed_matches,
     once_per=_signed_once_per,
     prepare=prepare,
+    references=REFERENCES,
 )
 
 DOCUMENT_REFUSED = Trigger(
@@ -141,6 +150,7 @@ DOCUMENT_REFUSED = Trigger(
     event_types=("doc_refused",),
     summary=summary,
     prepare=prepare,
+    references=REFERENCES,
 )
 
 DOCUMENT_CREATED = Trigger(
@@ -152,6 +162,7 @@ DOCUMENT_CREATED = Trigger(
     event_types=("doc_created",),
     summary=summary,
     prepare=prepare,
+    references=REFERENCES,
 )
 
 TRIGGERS = (DOCUMENT_SIGNED, DOCUMENT_REFUSED, DOCUMENT_CREATED)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from bench import engine_cost, ingest, latency
@@ -12,10 +14,12 @@ def test_engine_cost_runs_and_both_sides_agree() -> None:
     assert result["events"] == 20 and result["engine_us"] > 0 and result["hand_us"] > 0
 
 
-def test_ingest_fires_unique_events_at_both_servers() -> None:
-    result = ingest.main(["--requests", "20", "--clients", "2", "--seconds", "20"])
-    assert result["ponte"]["ok"] == 20 and result["bare"]["ok"] == 20
-    assert result["events_stored"] == 20 + 20  # warm-up requests are stored too, each event once
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk (Debian package) is not installed")
+def test_ingest_fires_unique_events_at_both_servers_and_every_200_is_stored() -> None:
+    result = ingest.main(["--rounds", "1", "--seconds", "1", "--connections", "2", "--wrk-threads", "1",
+                          "--workers", "1"])
+    assert result["ponte"]["ok"] > 0 and result["bare"]["ok"] > 0
+    assert result["ponte"]["events_stored"] >= result["ponte"]["ok"]  # main() also fails when this does not hold
 
 
 @pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.db import get_session
+from app.db import get_db, get_session
 from app.models import Connection, Event, Recipe, Run, Step, WebhookDelivery, utcnow
 from app.retention import file_size, prune
 
@@ -113,6 +113,39 @@ def test_sqlite_file_shrinks_after_prune(sqlite_app: Flask) -> None:
     assert report.size_before == before and report.size_after is not None
     assert os.path.getsize(path) == report.size_after  # the WAL was checkpointed and truncated
     assert report.size_after < before / 3
+
+
+def _auto_vacuum(app: Flask) -> int:
+    with app.app_context():
+        return int(get_session().connection().exec_driver_sql("PRAGMA auto_vacuum").scalar())
+
+
+def test_a_new_sqlite_database_gives_space_back_incrementally_and_an_old_one_is_converted_once(
+        sqlite_app: Flask) -> None:
+    """No long exclusive VACUUM on every prune: the file is on auto_vacuum=INCREMENTAL."""
+    assert _auto_vacuum(sqlite_app) == 2  # created by the app: incremental from the start
+    path = sqlite_app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    import sqlite3
+
+    get_db(sqlite_app).dispose()
+    with sqlite3.connect(path) as db:  # what a database from before this change looks like
+        db.execute("PRAGMA auto_vacuum = NONE")
+        db.execute("VACUUM")
+    assert _auto_vacuum(sqlite_app) == 0
+    _seed(sqlite_app, filler=100, payload_kb=8)
+    with sqlite_app.app_context():
+        first = prune(get_session(), days=30)
+    assert _auto_vacuum(sqlite_app) == 2 and first.size_after is not None and first.size_before is not None
+    assert first.size_after < first.size_before / 3
+    with sqlite_app.app_context():  # a second prune: now incremental, no full VACUUM
+        session = get_session()
+        session.add_all(WebhookDelivery(status_code=401, reason="old", body_excerpt="y" * 8192,
+                                        received_at=utcnow() - OLD) for _ in range(300))
+        session.commit()
+        second = prune(get_session(), days=30)
+        free = get_session().connection().exec_driver_sql("PRAGMA freelist_count").scalar()
+    assert second.size_after is not None and second.size_before is not None
+    assert second.size_after < second.size_before / 3 and free == 0
 
 
 def test_prune_refuses_less_than_one_day(sqlite_app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.db import get_session
+from app.engine import references
 from app.models import Connection, Event, Recipe, Run, Step, utcnow
 from tests.conftest import Person
 
@@ -86,6 +87,7 @@ def seeded(app: Flask, make_connection: Callable[..., int]) -> dict[str, int]:
                 run.error = "contract: ZapSign answered 503"
             session.add(run)
             session.flush()
+            references.record(session, run, "asaas.payment_created", run.trigger_output)  # as the runner does
             session.add(Step(run_id=run.id, position=0, key="trigger", action_key="asaas.payment_created",
                              status="succeeded", idempotency_key=f"ponte-{run.id}-0", output=run.trigger_output))
             if status != "filtered":

@@ -193,7 +193,7 @@ def test_when_the_database_cannot_store_the_answer_is_503_never_200(
     def broken(*_args: Any, **_kwargs: Any) -> bool:
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(webhooks, "insert_ignore", broken)
+    monkeypatch.setattr(webhooks, "prepared_insert_ignore", broken)
     response = post(client, asaas, envelope())
     assert response.status_code == 503
     assert count(app, Event) == 0
@@ -250,3 +250,24 @@ def test_the_same_event_from_8_threads_at_once_makes_one_event_and_one_run(app: 
         dispatch_event(get_session(), event)  # a second dispatcher racing on the same event
     EmbeddedExecutor(app).run_until_idle()
     assert count(app, Run) == 1
+
+
+def test_a_changed_or_deleted_connection_is_seen_by_the_next_delivery_despite_the_cache(
+        app: Flask, client, asaas: Connection) -> None:
+    """The connection is cached per process, but every delivery checks it against the row, so a
+    rotated token (from the web UI, the CLI or another worker process) takes effect at once."""
+    assert post(client, asaas, envelope(event_id="evt_cache_1")).status_code == 200  # now cached
+    new_token = "Zq8vXw2LpR6tYh4NmK0sJd9FgB7cVaEr"
+    with app.app_context():  # another process would do exactly this: update the row
+        session = get_session()
+        connection = session.get(Connection, asaas.id)
+        connection.set_credentials({**connection.get_credentials(), "webhook_token": new_token})
+        session.commit()
+    assert post(client, asaas, envelope(event_id="evt_cache_2")).status_code == 401  # the old token is refused
+    assert post(client, asaas, envelope(event_id="evt_cache_3"), token=new_token).status_code == 200
+    with app.app_context():
+        session = get_session()
+        session.query(Event).delete()
+        session.delete(session.get(Connection, asaas.id))
+        session.commit()
+    assert post(client, asaas, envelope(event_id="evt_cache_4"), token=new_token).status_code == 404
