@@ -6,8 +6,10 @@ command takes ``--json`` (shapes in ``docs/cli/``); a secret Ponte generates (th
 token) is printed once, by the command that made it, and is in its JSON. Creating a connection
 applies the recipe files that were waiting for it (``app/engine/waiting.py``).
 
-Ponte does not register webhooks with Asaas or ZapSign by API yet: after ``create`` or
-``rotate-secret`` the admin pastes the URL and secret in the service; the output says so.
+A connector with a webhook API (``Connector.webhook_admin``) gets its webhook registered by
+``create``, ``test`` and ``rotate-secret`` (when ``WEBHOOK_AUTO_REGISTER`` is on) and by
+``register-webhook``; ``delete`` removes it. When the service refuses, the output says why and gives
+the manual steps (``app/webhook_setup.py``).
 """
 
 from __future__ import annotations
@@ -35,11 +37,14 @@ from app.db import get_session
 from app.engine.waiting import apply_waiting
 from app.models import Connection
 from app.vault import MASK
+from app.webhook_setup import Outcome, admin_of, auto_register, register, unregister
 
 connections_cli = AppGroup("connections", help="Accounts in the services Ponte talks to.")
 SET_OPT = click.option("--set", "pairs", multiple=True, metavar="FIELD=VALUE", help="A field; repeat for each.")
-MANUAL = ("Ponte does not register webhooks by API yet: paste the URL and the secret in {title} "
-          "yourself; until then {title}'s deliveries are refused (401).")
+MANUAL = ("Paste the URL and the secret in {title} yourself; until then {title}'s deliveries are "
+          "refused (401).")
+REGISTERED = "Ponte registered its webhook in {title} ({action}); nothing to paste."
+REFUSED = "{title} did not take the webhook ({reason}): {message}. " + MANUAL
 
 
 def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -67,16 +72,23 @@ def _public(connection: Connection) -> dict[str, Any]:
     return data
 
 
-def _webhook(connector: Any, connection: Connection) -> dict[str, Any] | None:
-    """Where the service must send its webhooks, and how to tell it (by hand, for now)."""
+def _webhook(connector: Any, connection: Connection, outcome: Outcome | None = None) -> dict[str, Any] | None:
+    """Where the service must send its webhooks, and whether Ponte told it or the admin must."""
     spec = getattr(connector, "webhook", None)
     if spec is None:
         return None
     url = _public(connection)["webhook_url"]
     instructions = getattr(spec, "instructions", None)
-    return {"url": url, "secret_field": spec.secret_field, "registration": "manual",
-            "note": MANUAL.format(title=connector.title),
-            "instructions": instructions(url, "en") if instructions else None}
+    registered = outcome is not None and outcome.status == "registered"
+    if registered:
+        note = REGISTERED.format(title=connector.title, action=outcome.action)  # type: ignore[union-attr]
+    elif outcome is not None and outcome.status in ("refused", "error"):
+        note = REFUSED.format(title=connector.title, reason=outcome.reason, message=outcome.message)
+    else:
+        note = MANUAL.format(title=connector.title)
+    return {"url": url, "secret_field": spec.secret_field,
+            "registration": outcome.as_dict() if outcome is not None else {"status": "manual"},
+            "note": note, "instructions": None if registered or not instructions else instructions(url, "en")}
 
 
 def _confirm(yes: bool, as_json: bool, question: str) -> None:
@@ -108,7 +120,8 @@ def create(connector_key: str, name: str, pairs: tuple[str, ...], as_json: bool)
         session.commit()
     except ConnectionInputError as exc:
         raise _fail(session, exc) from None
-    webhook = _webhook(connector, connection)
+    outcome = auto_register(session, connection, current_app.config)
+    webhook = _webhook(connector, connection, outcome)
     generated = {}
     if webhook is not None and webhook["secret_field"] not in values:
         generated[webhook["secret_field"]] = connection.get_credentials()[webhook["secret_field"]]
@@ -121,8 +134,10 @@ def create(connector_key: str, name: str, pairs: tuple[str, ...], as_json: bool)
     if webhook is not None:
         click.echo(f"webhook URL: {webhook['url']}")
         for field, secret in generated.items():
-            click.echo(f"generated {field} (shown only now; paste it in {connector.title}): {secret}")
+            click.echo(f"generated {field} (shown only now): {secret}")
         click.echo(webhook["note"])
+        if webhook["instructions"]:
+            click.echo(webhook["instructions"])
     if applied:
         click.echo(f"applied the recipe file(s) waiting for this connection: {', '.join(applied)}")
 
@@ -197,7 +212,8 @@ def update(name: str, pairs: tuple[str, ...], unset: tuple[str, ...], rename: st
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @JSON_FLAG
 def rotate_secret(name: str, yes: bool, as_json: bool) -> None:
-    """A new webhook secret (ZapSign) or token (Asaas), printed once; paste it in the service."""
+    """A new webhook secret (ZapSign) or token (Asaas), printed once; the service is updated too when
+    Ponte manages its webhook, else paste it there."""
     connection = _by_name(name)
     connector = get_connector(connection.connector_key)
     _confirm(yes, as_json, f"Deliveries with the current secret of {name!r} are refused from now on. Rotate?")
@@ -207,7 +223,7 @@ def rotate_secret(name: str, yes: bool, as_json: bool) -> None:
         session.commit()
     except ConnectionInputError as exc:
         raise _fail(session, exc) from None
-    webhook = _webhook(connector, connection)
+    webhook = _webhook(connector, connection, auto_register(session, connection, current_app.config))
     assert webhook is not None  # rotate_webhook_secret refused connectors without one
     if as_json:
         emit({"connection": _public(connection), "field": field, "secret": secret, "webhook": webhook})
@@ -227,6 +243,7 @@ def delete(name: str, yes: bool, as_json: bool) -> None:
     _confirm(yes, as_json, f"Delete connection {name!r}?")
     session = get_session()
     connection_id = connection.id
+    removal = _removal(session, connection)
     session.delete(connection)
     try:
         session.commit()
@@ -236,9 +253,25 @@ def delete(name: str, yes: bool, as_json: bool) -> None:
             f"connection {name!r} is still used by recipes, events or runs; remove those first"
         ) from None
     if as_json:
-        emit({"deleted": {"id": connection_id, "name": name}})
+        emit({"deleted": {"id": connection_id, "name": name},
+              "webhook": removal.as_dict() if removal else None})
         return
     click.echo(f"deleted connection {name!r}")
+    if removal is not None and removal.status == "error":
+        click.echo(f"its webhook could not be removed from the service ({removal.message}); remove it there")
+
+
+def _removal(session: Any, connection: Connection) -> Outcome | None:
+    """Remove the service's webhook configs once the connection can go (no event refers to it)."""
+    if not current_app.config.get("WEBHOOK_AUTO_REGISTER", True) or admin_of(connection) is None:
+        return None
+    from sqlalchemy import exists
+
+    from app.models import Event, Recipe
+
+    used = session.scalar(select(exists().where(Event.connection_id == connection.id))) or session.scalar(
+        select(exists().where(Recipe.trigger_connection_id == connection.id)))
+    return None if used else unregister(session, connection, current_app.config)
 
 
 @connections_cli.command("test")
@@ -252,10 +285,36 @@ def test(name: str, as_json: bool) -> None:
     except ConnectionInputError as exc:
         raise click.ClickException(str(exc)) from None
     get_session().commit()
+    outcome = auto_register(get_session(), connection, current_app.config) if ok else None
     if as_json:
         emit({"name": connection.name, "connector": connection.connector_key, "ok": ok, "status": connection.status,
-              "message": message}, ok=ok)
+              "message": message, "webhook": outcome.as_dict() if outcome else None}, ok=ok)
         return
     if not ok:
         raise click.ClickException(f"connection {name!r} failed its test: {message}")
     click.echo(f"connection {name!r} ok: {message}")
+    if outcome is not None:
+        click.echo(_webhook(get_connector(connection.connector_key), connection, outcome)["note"])  # type: ignore[index]
+
+
+@connections_cli.command("register-webhook")
+@click.argument("name")
+@JSON_FLAG
+def register_webhook(name: str, as_json: bool) -> None:
+    """Register (or correct) the connection's webhook in its service; exit 1 when it refuses."""
+    connection = _by_name(name)
+    connector = get_connector(connection.connector_key)
+    if admin_of(connection) is None:
+        raise click.ClickException(f"{connector.title} webhooks cannot be registered by API; "
+                                   f"see: flask --app wsgi connections show {name!r}")
+    session = get_session()
+    outcome = register(session, connection, current_app.config)
+    session.commit()
+    webhook = _webhook(connector, connection, outcome)
+    ok = outcome.status == "registered"
+    if as_json:
+        emit({"name": connection.name, "ok": ok, "webhook": webhook}, ok=ok)
+        return
+    if not ok:
+        raise click.ClickException(str(webhook["note"]) + "\n" + str(webhook["instructions"] or ""))  # type: ignore[index]
+    click.echo(webhook["note"])  # type: ignore[index]

@@ -45,6 +45,15 @@ class Config:
     SCHEDULER_CLOCK_SECONDS = 15  # how often schedule.cron recipes are checked (keep well under a minute)
     SCHEDULER_LEASE_SECONDS = 60
     WEBHOOK_MAX_BYTES = 256 * 1024
+    # Webhooks set up by API (app/webhook_setup.py), watched and caught up (app/webhook_watch.py,
+    # app/catchup.py); docs/webhooks.md explains each setting.
+    WEBHOOK_AUTO_REGISTER = True  # register on connection create and test
+    WEBHOOK_ALERT_EMAIL = ""  # where Asaas sends its own failure notices; empty: the first admin
+    WEBHOOK_HEALTH_SECONDS = 600  # how often each webhook queue is read
+    CATCHUP_INTERVAL_SECONDS = 3600  # how often the catch-up lists what changed in the services
+    CATCHUP_WINDOW_HOURS = 72  # how far back a catch-up may look (first run, long outages)
+    CATCHUP_OVERLAP_MINUTES = 15  # each catch-up re-reads this much before the last one's end
+    CATCHUP_DRY_RUN = False  # list what would be recovered (logs) and store nothing
     LOGIN_MAX_FAILURES_ACCOUNT = 5  # failed logins per e-mail in the window before it is locked
     LOGIN_MAX_FAILURES_ADDRESS = 20  # failed logins per client address in the window before it is locked
     LOGIN_WINDOW_SECONDS = 900
@@ -92,6 +101,7 @@ class TestingConfig(Config):
     DATABASE_URL = "sqlite://"
     SECRET_KEY = "testing-secret-key"  # noqa: S105 (tests only)
     WTF_CSRF_ENABLED = False
+    WEBHOOK_AUTO_REGISTER = False  # tests that exercise it turn it on
 
 
 MODES: dict[str, type[Config]] = {
@@ -170,6 +180,13 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "SCHEDULER_CLOCK_SECONDS": _int,
     "SCHEDULER_LEASE_SECONDS": _int,
     "WEBHOOK_MAX_BYTES": _int,
+    "WEBHOOK_AUTO_REGISTER": _bool,
+    "WEBHOOK_ALERT_EMAIL": _str,
+    "WEBHOOK_HEALTH_SECONDS": _int,
+    "CATCHUP_INTERVAL_SECONDS": _int,
+    "CATCHUP_WINDOW_HOURS": _int,
+    "CATCHUP_OVERLAP_MINUTES": _int,
+    "CATCHUP_DRY_RUN": _bool,
     "LOGIN_MAX_FAILURES_ACCOUNT": _int,
     "LOGIN_MAX_FAILURES_ADDRESS": _int,
     "LOGIN_WINDOW_SECONDS": _int,

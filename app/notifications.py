@@ -185,6 +185,10 @@ _TEXT = {
     "conn_subject": _l("[Ponte] Connection “{name}”: credentials rejected"),
     "conn_body": _l("The service rejected the credentials of connection “{name}”.\n\nReason: {error}\n\n"
                     "Fix the connection: {link}\n"),
+    "hook_subject": _l("[Ponte] Connection “{name}”: webhook deliveries stopped"),
+    "hook_body": _l("The service stopped delivering webhooks to connection “{name}” (queue {error}).\n\n"
+                    "Ponte resumes the queue as soon as it is healthy and recovers what was missed; check "
+                    "the connection: {link}\n"),
     "summary_subject": _l("[Ponte] “{name}”: {count} more failure(s) between {start} and {end}"),
     "summary_body": _l("After the first alert, “{name}” failed {count} more time(s) between {start} and "
                        "{end} (Brasília time).\n\nLast failure: {error}\n\nSee: {link}\n"),
@@ -211,7 +215,7 @@ def compose(app: Flask, alert: Alert, recipe: Recipe | None, connection: Connect
         if recipe is not None:
             values["link"] = f"{base}/runs?status=failed&recipe={recipe.id}"
         return text["summary_subject"].format(**values), text["summary_body"].format(**values)
-    kind = "run" if recipe is not None else "conn"
+    kind = "run" if recipe is not None else ("hook" if alert.subject.startswith("webhook:") else "conn")
     return text[f"{kind}_subject"].format(**values), text[f"{kind}_body"].format(**values)
 
 

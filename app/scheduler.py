@@ -95,6 +95,23 @@ def prune_history(app: Flask, session: Session) -> None:
     log.info("retention: deleted %d row(s) older than %s", report.deleted, report.cutoff.date())
 
 
+def watch_webhooks(app: Flask, session: Session) -> None:
+    """app/webhook_watch.py: registrations redone when stale, paused queues alerted and resumed."""
+    from app.webhook_watch import watch_all
+
+    watch_all(app, session, app.config)
+
+
+def catch_up_webhooks(app: Flask, session: Session) -> None:
+    """app/catchup.py: store what the services changed that no webhook delivered, then wake the executor."""
+    from app.catchup import catch_up_all
+
+    reports = catch_up_all(session, app.config)
+    executor = app.extensions.get("ponte_executor")
+    if executor is not None and any(r.stored for r in reports):
+        executor.notify()
+
+
 Job = Callable[[Flask, Session], None]
 
 
@@ -104,6 +121,8 @@ def default_jobs(app: Flask) -> dict[str, tuple[Job, float]]:
         "poll_triggers": (poll_triggers, float(app.config.get("SCHEDULER_POLL_SECONDS", 300))),
         "fire_schedules": (fire_schedules, float(app.config.get("SCHEDULER_CLOCK_SECONDS", 15))),
         "flush_alerts": (flush_alerts, 60.0),
+        "watch_webhooks": (watch_webhooks, float(app.config.get("WEBHOOK_HEALTH_SECONDS", 600))),
+        "catch_up_webhooks": (catch_up_webhooks, float(app.config.get("CATCHUP_INTERVAL_SECONDS", 3600))),
     }
     if int(app.config.get("RETENTION_DAYS") or 0) > 0:
         jobs["prune_history"] = (prune_history, 24 * 3600.0)

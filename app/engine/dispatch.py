@@ -77,9 +77,13 @@ def matching_recipes(session: Session, event: Event) -> list[Candidate]:
 
 
 @lru_cache(maxsize=1024)
+def _pair(key: str) -> tuple[Any, Any]:
+    """The registry's (connector, trigger) for ``key`` (LookupError if none), remembered: the registry is fixed."""
+    return registry.get_trigger(key)
+
+
 def _trigger(key: str) -> Any:
-    """The registry's trigger for ``key`` (LookupError if none), remembered: the registry is fixed."""
-    return registry.get_trigger(key)[1]
+    return _pair(key)[1]
 
 
 @lru_cache(maxsize=1024)
@@ -99,18 +103,23 @@ def candidate_trigger_keys(event_type: str) -> tuple[str, ...]:
 
 def run_key(recipe: Candidate, event: Event) -> str:
     """The run's unique key: ``<recipe>:<event>``, or ``<recipe>:once:<name>`` for a trigger that acts
-    once per business object (``Trigger.once_per``); names too long for the column are hashed."""
+    once per business object (``Trigger.once_per``), or ``<recipe>:change:<key>`` when the connector's
+    webhook admin names the business change (the webhook delivery and the catch-up's recovered event
+    of one change make one run, whichever comes first); names too long for the column are hashed."""
     try:
-        trigger = _trigger(recipe.trigger_key)
+        connector, trigger = _pair(recipe.trigger_key)
     except LookupError:
-        trigger = None
+        connector, trigger = None, None
     options = recipe.options or {}
     once = trigger.once_per(event.event_type, event.payload, options) if trigger and trigger.once_per else None
+    kind = "once"
+    if not once and event.connection_id is not None and getattr(connector, "webhook_admin", None) is not None:
+        once, kind = connector.webhook_admin.change_key(event.event_type, event.payload), "change"
     if not once:
         return f"{recipe.id}:{event.id}"
     if len(once) > 200:
         once = "sha256:" + hashlib.sha256(once.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{recipe.id}:once:{once}"
+    return f"{recipe.id}:{kind}:{once}"
 
 
 @lru_cache(maxsize=4)

@@ -13,6 +13,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -32,6 +33,8 @@ from app.vault import VaultError
 from app.web import bp, metadata
 from app.web.auth_views import _safe_next
 from app.web.forms import connection_form_class, connection_values
+from app.webhook_setup import auto_register, register
+from app.webhook_watch import overview
 from connectors import registry
 
 
@@ -59,12 +62,30 @@ def _set_secrets(connection: Connection) -> set[str]:
         return set()
 
 
+#: Why a service refused Ponte's webhook registration, by the reason the connector gave.
+REFUSALS = {
+    "forbidden": _l("The service refused to set up the webhook with these credentials (no permission)."),
+    "local_url": _l("The service cannot reach Ponte at this address: set PUBLIC_BASE_URL to Ponte's public address."),
+    "limit": _l("The account has reached the service's limit of webhook configurations."),
+    "rejected": _l("The service refused the webhook configuration."),
+    "error": _l("The service could not be reached to set up the webhook; Ponte tries again on its own."),
+}
+
+
 def _webhook_info(connection: Connection, connector: Any) -> dict[str, Any] | None:
     if connector.webhook is None:
         return None
     url = webhook_url(current_app.config["PUBLIC_BASE_URL"], connection)
-    return {"url": url, "instructions": connector.webhook.instructions(url, str(get_locale() or "pt_BR")),
-            "secret_field": connector.webhook.secret_field}
+    locale = str(get_locale() or "pt_BR")
+    info: dict[str, Any] = {"url": url, "instructions": connector.webhook.instructions(url, locale),
+                            "secret_field": connector.webhook.secret_field, "managed": False}
+    if connector.webhook_admin is not None:
+        health = overview(get_session(), connection)
+        registration = health["registration"]
+        info.update(managed=True, health=health, registration=registration,
+                    registered=registration.get("status") == "registered" and registration.get("url") == url,
+                    refusal=REFUSALS.get(str(registration.get("reason") or "")))
+    return info
 
 
 def _with_accounts() -> list:
@@ -102,6 +123,7 @@ def connection_new() -> ResponseReturnValue:
         else:
             flash(_("Connection %(name)s created. Test it, then configure the webhook if there is one.",
                     name=connection.name), "success")
+            auto_register(session, connection, current_app.config)
             applied = apply_waiting(session, current_app.config, connection.name)
             if applied:
                 flash(_("Automations that were waiting for this connection are now active: %(keys)s.",
@@ -164,7 +186,27 @@ def connection_test(connection_id: int) -> ResponseReturnValue:
     connection = _connection_or_404(connection_id)
     ok, message = check_connection(connection)
     get_session().commit()
+    if ok:
+        auto_register(get_session(), connection, current_app.config)
     return render_template("connections/_test_result.html", ok=ok, message=message, connection=connection)
+
+
+@bp.post("/connections/<int:connection_id>/webhook")
+@admin_required
+def connection_register_webhook(connection_id: int) -> ResponseReturnValue:
+    """The "Register the webhook" button: ask the service now, then show the outcome on the page."""
+    connection = _connection_or_404(connection_id)
+    connector = _connector_or_404(connection.connector_key)
+    if connector.webhook_admin is None:
+        abort(404)
+    session = get_session()
+    outcome = register(session, connection, current_app.config)
+    session.commit()
+    if outcome.status == "registered":
+        flash(_("Webhook registered in %(service)s.", service=metadata.title(connector)), "success")
+    else:
+        flash(_("%(service)s did not take the webhook; see why below.", service=metadata.title(connector)), "error")
+    return redirect(url_for("web.connection_edit", connection_id=connection.id))
 
 
 @bp.post("/connections/<int:connection_id>/reveal")

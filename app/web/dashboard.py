@@ -46,6 +46,12 @@ def failing_recipes(session: Session) -> list[dict[str, Any]]:
     return sorted(out, key=lambda item: -item["failures"])
 
 
+def alerting(session: Session) -> list[Connection]:
+    from app.webhook_watch import alerting as stopped
+
+    return stopped(session)
+
+
 @bp.get("/")
 @login_required
 def dashboard() -> ResponseReturnValue:
@@ -62,4 +68,5 @@ def dashboard() -> ResponseReturnValue:
         recipes_count=session.scalar(select(func.count(Recipe.id))) or 0,
         connections_count=session.scalar(select(func.count(Connection.id))) or 0,
         waiting=waiting_for_config(session, current_app.config),
+        stopped_webhooks=alerting(session),
     )

@@ -15,6 +15,7 @@ from .reminders import CHECK_PAYMENT_OPEN, PAYMENT_DUE_REMINDER
 from .summaries import CATALOG, PAYMENTS_LISTED
 from .triggers import TRIGGERS
 from .webhook import SENSITIVE, WEBHOOK, token_problems
+from .webhook_admin import WEBHOOK_ADMIN
 
 
 def test_credentials(ctx: Context) -> str:
@@ -53,6 +54,7 @@ CONNECTOR = Connector(
     actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, CHECK_PAYMENT_OPEN),
     lookups=LOOKUPS,
     webhook=WEBHOOK,
+    webhook_admin=WEBHOOK_ADMIN,
     catalog=CATALOG,
     messages=(PAYMENTS_LISTED, NO_DOCUMENT),
     sensitive=SENSITIVE,

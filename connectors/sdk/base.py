@@ -233,6 +233,8 @@ class Connector:
     ``catalog`` holds the pt-BR of every English label (:func:`connectors.sdk.i18n.catalog_beside`);
     ``messages`` lists the other texts it shows a person (error and summary words) so the catalog
     check knows them. ``notify(ctx, notice)`` (the email connector) delivers Ponte's own alerts.
+    ``webhook_admin`` (:mod:`connectors.sdk.webhook_admin`) registers, watches and catches up the
+    connection's webhooks through the service's API; None: the user configures them by hand.
     """
 
     key: str
@@ -250,6 +252,7 @@ class Connector:
     notify: Callable[[Context, Notice], None] | None = None
     #: Field names of this service's data never stored by Ponte (masked in events, step inputs and outputs).
     sensitive: frozenset[str] = frozenset()
+    webhook_admin: Any = None
 
     def text(self, message: str, locale: object) -> str:
         """One of this connector's texts in ``locale`` (English when it has no catalog)."""

@@ -13,6 +13,7 @@ from .client import check_credentials
 from .lookups import CATALOG, CHOOSE_TEMPLATE, LOOKUPS
 from .triggers import TRIGGERS
 from .webhook import ZapSignWebhook
+from .webhook_admin import WEBHOOK_ADMIN
 
 AUTH_SCHEMA = {
     "type": "object",
@@ -61,6 +62,7 @@ CONNECTOR = Connector(
     actions=ACTIONS,
     lookups=LOOKUPS,
     webhook=ZapSignWebhook(),
+    webhook_admin=WEBHOOK_ADMIN,
     catalog=CATALOG,
     messages=(CHOOSE_TEMPLATE,),
 )

@@ -73,7 +73,7 @@ def test_rotate_secret_prints_the_new_secret_once_and_the_old_one_is_refused(pro
     assert result.exit_code == 0, result.output
     new = _row(project, "zapsign").credentials["webhook_secret"]
     assert new != old and f"new webhook_secret for 'zapsign' (shown only now): {new}" in result.output
-    assert "Ponte does not register webhooks by API yet" in result.output
+    assert "Paste the URL and the secret in ZapSign yourself" in result.output  # WEBHOOK_AUTO_REGISTER off
     client = project.app.test_client()
     body = {"event_type": "doc_signed", "token": "doc-1"}
     assert client.post(f"/webhooks/{uid}", json=body, headers={"X-Ponte-Secret": old}).status_code == 401

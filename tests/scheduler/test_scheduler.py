@@ -135,7 +135,8 @@ def test_a_failing_job_is_logged_and_the_next_one_still_runs(app: Flask, caplog:
 
 def test_default_jobs_include_polling_schedules_alerts_and_daily_retention(app: Flask) -> None:
     jobs = default_jobs(app)
-    assert set(jobs) == {"poll_triggers", "fire_schedules", "flush_alerts", "prune_history"}
+    assert set(jobs) == {"poll_triggers", "fire_schedules", "flush_alerts", "prune_history", "watch_webhooks",
+                         "catch_up_webhooks"}
     assert jobs["fire_schedules"][1] == app.config["SCHEDULER_CLOCK_SECONDS"]
     assert jobs["prune_history"][1] == timedelta(days=1).total_seconds()
     assert jobs["poll_triggers"][1] == app.config["SCHEDULER_POLL_SECONDS"]
