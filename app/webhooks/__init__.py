@@ -19,9 +19,11 @@ import re
 from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from app.db import get_session
 from app.engine.store import insert_ignore
+from app.inputs import BODY_UNREADABLE
 from app.models import Connection, Event, WebhookDelivery, utcnow
 from app.vault import VaultError
 from connectors import registry
@@ -59,7 +61,13 @@ def receive(uid: str):  # noqa: ANN201
     webhook = _webhook_of(connection)
     if webhook is None:
         return _answer(404, "no webhook endpoint here")
-    body = request.stream.read(max_bytes + 1)
+    try:
+        body = request.stream.read(max_bytes + 1)
+    except HTTPException as exc:  # a malformed chunk or a body cut short (app.inputs.GuardedInput)
+        if exc.code == 413:
+            return _answer(413, f"body larger than {max_bytes} bytes")
+        log.warning("webhook for connection %s: body unreadable (from %s)", connection.name, request.remote_addr)
+        return _answer(400, BODY_UNREADABLE)  # before authentication: nothing is stored
     if len(body) > max_bytes:
         return _answer(413, f"body larger than {max_bytes} bytes")
     inbound = InboundRequest(
@@ -86,7 +94,8 @@ def receive(uid: str):  # noqa: ANN201
     except DataError as exc:  # a value the database refuses: retrying cannot help, so not a 503
         session.rollback()
         reason = "malformed delivery: the database refused a value in it"
-        log.warning("webhook for connection %s: %s (%s)", connection.name, reason, exc.orig)
+        first_line = (str(exc.orig).splitlines() or [""])[0]  # PostgreSQL's CONTEXT line quotes the body
+        log.warning("webhook for connection %s: %s (%s)", connection.name, reason, first_line)
         _record_rejection(session, connection, 400, reason, body)
         return _answer(400, reason)
     except SQLAlchemyError:
@@ -136,13 +145,28 @@ def _storable(text: str, what: str) -> str:
 
 
 def _record_rejection(session, connection: Connection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001
-    """Keep a malformed delivery (first 2 KB) where the operator can see why it was refused."""
+    """Keep a malformed delivery (first 2 KB) where the operator can see why it was refused.
+
+    The excerpt and reason go through :func:`storable_text`, so the row is kept on every database
+    (PostgreSQL text refuses NUL). If it still cannot be stored, the log says so without the
+    exception's text: SQLAlchemy's message carries the statement's parameters, the body among them.
+    """
     try:
         session.add(WebhookDelivery(
-            connection_id=connection.id, received_at=utcnow(), status_code=status, reason=reason[:1000],
-            body_excerpt=body[:2048].decode("utf-8", "replace"), remote_addr=request.remote_addr,
+            connection_id=connection.id, received_at=utcnow(), status_code=status,
+            reason=storable_text(reason)[:1000], body_excerpt=storable_text(body[:2048].decode("utf-8", "replace")),
+            remote_addr=request.remote_addr,
         ))
         session.commit()
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
         session.rollback()
-        log.exception("could not record a rejected delivery")
+        log.error("could not record a rejected delivery for connection %s: %s", connection.name,
+                  type(exc.orig if getattr(exc, "orig", None) is not None else exc).__name__)
+
+
+def storable_text(text: str) -> str:
+    """``text`` any database column holds: NUL shown as ``\\x00``, lone surrogates as ``\\udXXX``.
+
+    Escaped rather than dropped, so the operator still sees where the odd byte was.
+    """
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
