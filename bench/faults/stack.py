@@ -1,0 +1,286 @@
+"""The fault battery's stack: Ponte as real processes in front of the sandbox doubles.
+
+- the Asaas and ZapSign doubles serve in this process (they are "the services");
+- Ponte's web server is gunicorn (``make run``'s shape), its executor two or more separate
+  ``flask worker run`` processes, all on one database (SQLite file or PostgreSQL);
+- one recipe: Asaas charge created → ZapSign contract (the seed recipe, with a short retry policy);
+- the battery's senders play Asaas: they POST the double's PAYMENT_CREATED envelopes to Ponte and
+  re-send each one until it answers 200, as Asaas does.
+
+:meth:`FaultStack.verdict` counts what the battery asserts: unique events sent, events stored,
+runs, documents at the ZapSign double (and documents per run), runs not final, 500s.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import func, select
+
+from app import create_app
+from app.db import get_db, get_session
+from app.engine.recipes import sync_files
+from app.models import Base, Connection, Event, Run
+from app.vault import generate_key
+from sandbox.demo import Doubles, start_doubles, wire_demo
+
+from . import procs
+
+RECIPE = "asaas_charge_to_contract"
+FINAL = ("succeeded", "failed", "filtered", "skipped")
+RETRY = "retry: {max_attempts: 20, base_delay_seconds: 1, max_delay_seconds: 2}\n"
+
+
+@dataclass
+class Sent:
+    """What the senders saw: every answer's status (None: no answer) and the event ids that got 200."""
+
+    statuses: Counter = field(default_factory=Counter)
+    stored: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, status: int | None, event_id: str | None = None) -> None:
+        with self.lock:
+            self.statuses[status] += 1
+            if status == 200 and event_id:
+                self.stored.add(event_id)
+
+    @property
+    def errors_500(self) -> int:
+        return self.statuses[500]
+
+    @property
+    def errors_5xx(self) -> int:
+        return sum(n for s, n in self.statuses.items() if s is not None and s >= 500)
+
+
+class FaultStack:
+    """Start with :meth:`start`, always :meth:`stop` (kills every process it started)."""
+
+    def __init__(self, database_url: str, workdir: Path, *, workers: int = 2, threads: int = 4,
+                 retry_scale: float = 0.2, proxy_port: int | None = None) -> None:
+        self.database_url = database_url
+        self.workdir = workdir
+        self.n_workers, self.threads = workers, threads
+        self.vault_key = generate_key()
+        self.port = procs.free_port()
+        worker_url = database_url
+        if proxy_port is not None:  # Ponte's processes reach the database through a proxy the test cuts
+            worker_url = database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy_port}")
+        self.env = procs.ponte_env(worker_url, self.vault_key, workdir / "instance",
+                                   RETRY_DELAY_SCALE=str(retry_scale), RUN_LEASE_SECONDS="30",
+                                   EXECUTOR_WORKERS=str(threads))
+        self.app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "fault-battery",
+                               "PONTE_VAULT_KEYS": self.vault_key, "INSTANCE_PATH": str(workdir / "instance"),
+                               "PUBLIC_BASE_URL": self.url})
+        self.doubles: Doubles | None = None
+        self.web: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.uid = ""
+        self.token = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> FaultStack:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        engine = get_db(self.app).engine
+        Base.metadata.drop_all(engine)
+        Base.metadata.create_all(engine)
+        self.doubles = start_doubles()
+        wire_demo(self.app, self.doubles, self.url, apply_recipes=False)
+        recipes = self.workdir / "recipes"
+        recipes.mkdir(exist_ok=True)
+        source = procs.ROOT / "recipes" / f"{RECIPE}.yaml"
+        (recipes / source.name).write_text(source.read_text(encoding="utf-8") + RETRY, encoding="utf-8")
+        with self.app.app_context():
+            session = get_session()
+            report = sync_files(session, recipes, procs.ROOT / "mappings")
+            assert not report.errors and report.created == [RECIPE], report
+            asaas = session.scalar(select(Connection).where(Connection.name == "asaas"))
+            self.uid, self.token = asaas.uid, asaas.get_credentials()["webhook_token"]
+        for double in (self.asaas_state, self.zapsign_state):  # the battery's senders deliver instead
+            with double.lock:
+                double.webhooks.clear()
+        self.start_web()
+        for _ in range(self.n_workers):
+            self.start_worker()
+        return self
+
+    def start_web(self) -> None:
+        self.web = procs.spawn_web(self.env, self.port, log=self.workdir / "web.log")
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = procs.spawn_worker(self.env, workers=self.threads, log=self.workdir / "workers.log")
+        self.workers.append(worker)
+        return worker
+
+    def kill_web(self) -> None:
+        assert self.web is not None
+        procs.kill_hard(self.web)
+
+    def kill_worker(self) -> None:
+        alive = [w for w in self.workers if w.poll() is None]
+        procs.kill_hard(random.choice(alive))  # noqa: S311
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.web]:
+            if process is not None:
+                procs.stop(process, timeout=15)
+        if self.doubles is not None:
+            self.doubles.stop()
+        get_db(self.app).dispose()
+
+    def logs(self) -> str:
+        return "".join((self.workdir / name).read_text(errors="replace")[-4000:]
+                       for name in ("web.log", "workers.log") if (self.workdir / name).exists())
+
+    # -- the services ----------------------------------------------------------------------------
+
+    @property
+    def asaas_state(self) -> Any:
+        assert self.doubles is not None
+        return self.doubles.asaas.server.app.extensions["asaas_sandbox"]
+
+    @property
+    def zapsign_state(self) -> Any:
+        assert self.doubles is not None
+        return self.doubles.zapsign.server.app.extensions["zapsign_state"]
+
+    def chaos(self, **settings: Any) -> None:
+        """Turn the doubles' random faults on (``rate=0.3``) or off (``rate=0``)."""
+        assert self.doubles is not None
+        for url in (self.doubles.asaas.url, self.doubles.zapsign.url):
+            requests.post(f"{url}/_sandbox/chaos", json=settings, timeout=5).raise_for_status()
+
+    def chaos_report(self) -> dict[str, Any]:
+        assert self.doubles is not None
+        return {name: requests.get(f"{url}/_sandbox/chaos", timeout=5).json()
+                for name, url in (("asaas", self.doubles.asaas.url), ("zapsign", self.doubles.zapsign.url))}
+
+    def new_charges(self, count: int) -> list[dict[str, Any]]:
+        """``count`` charges created at the Asaas double; their PAYMENT_CREATED envelopes."""
+        state = self.asaas_state
+        customer, errors = state.create_customer({"name": "Maria Souza", "cpfCnpj": "24971563792",
+                                                  "email": "maria@example.com", "notificationDisabled": True})
+        assert not errors, errors
+        due = time.strftime("%Y-%m-%d", time.localtime(time.time() + 10 * 86400))
+        ids = []
+        for n in range(count):
+            payment, errors = state.create_payment({"customer": customer["id"], "billingType": "PIX",
+                                                    "value": 300.0 + n % 50, "dueDate": due}, "http://asaas")
+            assert not errors, errors
+            ids.append(payment["id"])
+        with state.lock:
+            by_payment = {e["payment"]["id"]: e for e in state.events.values() if e["event"] == "PAYMENT_CREATED"}
+        return [by_payment[i] for i in ids]
+
+    # -- the senders -----------------------------------------------------------------------------
+
+    def deliver(self, envelope: dict[str, Any], sent: Sent, session: requests.Session,
+                deadline: float) -> None:
+        """POST one delivery until it answers 200, as Asaas re-sends (a refused one is a failure)."""
+        while time.monotonic() < deadline:
+            try:
+                response = session.post(f"{self.url}/webhooks/{self.uid}", json=envelope, timeout=15,
+                                        headers={"asaas-access-token": self.token})
+            except requests.RequestException:
+                sent.record(None)
+                time.sleep(0.2)
+                continue
+            sent.record(response.status_code, envelope["id"])
+            if response.status_code == 200:
+                return
+            if response.status_code < 500 or response.status_code == 500:
+                return  # a 4xx or a 500 is a finding, not something re-sending fixes
+            time.sleep(0.2)
+        raise AssertionError(f"delivery {envelope['id']} never answered 200")
+
+    def send_all(self, deliveries: list[dict[str, Any]], senders: int, sent: Sent | None = None,
+                 timeout: float = 600) -> Sent:
+        """Deliver every envelope (duplicates included) from ``senders`` threads."""
+        sent = sent or Sent()
+        todo = list(deliveries)
+        lock = threading.Lock()
+        deadline = time.monotonic() + timeout
+        failures: list[BaseException] = []
+
+        def sender() -> None:
+            with requests.Session() as session:
+                while True:
+                    with lock:
+                        if not todo:
+                            return
+                        envelope = todo.pop()
+                    try:
+                        self.deliver(envelope, sent, session, deadline)
+                    except AssertionError as exc:
+                        failures.append(exc)
+
+        threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
+        return sent
+
+    # -- the verdict -----------------------------------------------------------------------------
+
+    def unfinished(self) -> int:
+        with self.app.app_context():
+            session = get_session()
+            pending_events = session.scalar(select(func.count()).select_from(Event)
+                                            .where(Event.dispatched_at.is_(None)))
+            open_runs = session.scalar(select(func.count()).select_from(Run).where(Run.status.not_in(FINAL)))
+            return int(pending_events or 0) + int(open_runs or 0)
+
+    def wait_drained(self, expected_runs: int, timeout: float) -> float:
+        """Seconds until every event is dispatched and ``expected_runs`` runs are final."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.unfinished() == 0 and self.verdict()["runs"] >= expected_runs:
+                return time.monotonic() - started
+            time.sleep(0.5)
+        return -1.0
+
+    def answered_200_but_missing(self, event_ids: set[str]) -> set[str]:
+        with self.app.app_context():
+            stored = set(get_session().scalars(select(Event.dedupe_key)))
+        return event_ids - stored
+
+    def verdict(self) -> dict[str, Any]:
+        with self.app.app_context():
+            session = get_session()
+            events = session.scalar(select(func.count()).select_from(Event)
+                                    .join(Connection, Event.connection_id == Connection.id)
+                                    .where(Connection.name == "asaas"))
+            statuses = dict(session.execute(select(Run.status, func.count()).group_by(Run.status)).all())
+        with self.zapsign_state.lock:
+            external_ids = Counter(d["external_id"] for d in self.zapsign_state.docs.values())
+        return {
+            "events": int(events or 0), "runs": sum(statuses.values()), "run_statuses": statuses,
+            "documents": sum(external_ids.values()),
+            "runs_with_two_documents": sum(1 for n in external_ids.values() if n > 1),
+            "unfinished": self.unfinished(),
+        }
+
+
+def fresh_workdir(base: Path, name: str) -> Path:
+    path = base / name
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
