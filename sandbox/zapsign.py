@@ -23,8 +23,10 @@ Test controls (no auth; loopback only):
                                          apply?}]}``: the next matching calls get these answers in order;
                                          ``delay`` sleeps first, ``apply: true`` performs the call anyway
                                          (a write that happened behind a 5xx or a timeout)
-- ``POST /_sandbox/chaos``               ``{rate, weights?, retry_after?, slow_seconds?, seed?}``: a share of
-                                         API calls fails at random (:mod:`sandbox.chaos`); ``GET`` reports
+- ``POST /_sandbox/chaos``               ``{rate, weights?, retry_after?, slow_seconds?, seed?,
+                                         list_cache_seconds?}``: a share of API calls fails at random
+                                         (:mod:`sandbox.chaos`); the document list lags up to
+                                         ``list_cache_seconds`` (ZapSign's cache); ``GET`` reports
 - ``GET  /_sandbox/requests``            API calls seen: method, path, query, json (never headers/token)
 - ``GET  /_sandbox/deliveries?wait=S``   webhook deliveries, after waiting up to S s for in-flight ones
 - ``POST /_sandbox/deliveries/<id>/redeliver``  resend a delivery's exact body (ZapSign's retry)
@@ -213,10 +215,15 @@ def _register_controls(app: Flask, state: ZapSignState, chaos: Chaos) -> None:
 
     @app.post("/_sandbox/chaos")
     def set_chaos() -> Any:
+        body = request.get_json(silent=True) or {}
         try:
-            return chaos.configure(request.get_json(silent=True) or {})
+            report = chaos.configure(body)
+            with state.lock:
+                state.list_cache_seconds = float(body.get("list_cache_seconds", 0))
+                state._list_cache = None
         except (TypeError, ValueError) as exc:
             raise ApiError(400, {"detail": str(exc)}) from None
+        return {**report, "list_cache_seconds": state.list_cache_seconds}
 
     @app.get("/_sandbox/chaos")
     def chaos_report() -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,8 @@ class ZapSignState:
             self.deliveries: list[Delivery] = []
             self.requests: list[dict[str, Any]] = []
             self.faults: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            self.list_cache_seconds = 0.0
+            self._list_cache: tuple[float, list[dict[str, Any]]] | None = None
             url, headers = self._initial_webhook
             if url:
                 self.add_webhook({"url": url, "type": "",
@@ -132,7 +135,7 @@ class ZapSignState:
     def list_documents(self, query: dict[str, str]) -> list[dict[str, Any]]:
         """Documents matching ``status``, ``created_from``/``created_to`` (dates), ``signer_email``."""
         with self.lock:
-            docs = [d for d in self.docs.values() if not d["deleted"]]
+            docs = [d for d in self._listable() if not d["deleted"]]
             if query.get("status"):
                 docs = [d for d in docs if d["status"] == query["status"]]
             if query.get("created_from"):
@@ -144,6 +147,16 @@ class ZapSignState:
                 docs = [d for d in docs if any((s["email"] or "").lower() == email for s in d["signers"])]
             docs.sort(key=lambda d: d["open_id"], reverse=query.get("sort_order") == "desc")
             return [list_item(d) for d in docs]
+
+    def _listable(self) -> list[dict[str, Any]]:
+        """The documents the list shows: all of them, or with ``list_cache_seconds`` set, a copy at
+        most that old (ZapSign caches the list up to ~60 s; a new document may not be listed yet)."""
+        if not self.list_cache_seconds:
+            return list(self.docs.values())
+        now = time.monotonic()
+        if self._list_cache is None or now - self._list_cache[0] >= self.list_cache_seconds:
+            self._list_cache = (now, copy.deepcopy(list(self.docs.values())))
+        return self._list_cache[1]
 
     def sign(self, token: str, signer_token: str | None = None) -> dict[str, Any]:
         """One signer signs (the given one, else the first who has not): ``doc_signed`` fires."""

@@ -64,12 +64,15 @@ def duplicate_storm(stack: FaultStack, *, deliveries: int = 2000, duplicates: fl
 
 
 def crash(stack: FaultStack, *, events: int = 1000, senders: int = 8, worker_kills: int = 3,
-          web_kills: int = 1, drain_timeout: float = 900) -> Result:
-    """SIGKILL of a worker (``worker_kills`` times) and of the web server during the load; each restarts."""
+          web_kills: int = 1, send_seconds: float = 60, drain_timeout: float = 900) -> Result:
+    """SIGKILL of a worker (``worker_kills`` times) and of the web server while the load is sent
+    (paced over ``send_seconds``); each comes back a second later."""
     envelopes = stack.new_charges(events)
     deliveries = with_duplicates(envelopes, round(events * 1.1))
     sent = Sent()
-    load = threading.Thread(target=stack.send_all, args=(deliveries, senders, sent), daemon=True)
+    pace = send_seconds * senders / len(deliveries)
+    load = threading.Thread(target=stack.send_all, args=(deliveries, senders, sent),
+                            kwargs={"pace": pace}, daemon=True)
     load.start()
     kills: list[str] = []
     plan: list[tuple[str, Callable[[], None], Callable[[], Any]]] = (
@@ -77,18 +80,19 @@ def crash(stack: FaultStack, *, events: int = 1000, senders: int = 8, worker_kil
         + [("web", stack.kill_web, stack.start_web)] * web_kills)
     random.Random(5).shuffle(plan)  # noqa: S311
     for what, kill, restart in plan:
-        _wait_for_progress(stack, len(kills) + 1, len(plan) + 1, events)
+        time.sleep(send_seconds / (len(plan) + 1))
         kill()
-        kills.append(what)
+        kills.append(f"{what} at {stack.verdict()['runs']} runs")
         time.sleep(1.0)
         restart()
     load.join()
     drained = stack.wait_drained(events, drain_timeout)
-    return check(stack, events, sent, drained, deliveries=len(deliveries), kills=kills)
+    return check(stack, events, sent, drained, deliveries=len(deliveries), kills=kills,
+                 refused_while_down=sent.statuses[None])
 
 
 def _wait_for_progress(stack: FaultStack, step: int, steps: int, events: int, timeout: float = 120) -> None:
-    """Until a share of the runs exists, so each kill lands in the middle of the work."""
+    """Until a share of the runs exists, so the cut lands in the middle of the work."""
     deadline = time.monotonic() + timeout
     while stack.verdict()["runs"] < events * step / (steps + 1) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -96,16 +100,19 @@ def _wait_for_progress(stack: FaultStack, step: int, steps: int, events: int, ti
 
 def faulty_destinations(stack: FaultStack, *, events: int = 500, rate: float = 0.3, senders: int = 8,
                         slow_seconds: float = 21.0, weights: dict[str, float] | None = None,
-                        drain_timeout: float = 1800) -> Result:
-    """A share ``rate`` of every call to both doubles fails (503, 429, lost after the effect, slow)."""
-    stack.chaos(rate=rate, retry_after=1, slow_seconds=slow_seconds, seed=7, **({"weights": weights} if weights
-                                                                                    else {}))
+                        list_cache_seconds: float | None = None, drain_timeout: float = 1800) -> Result:
+    """A share ``rate`` of every call to both doubles fails (503, 429, lost after the effect, slow),
+    and ZapSign's document list lags like its ~60 s cache (scaled as Ponte's waits are, by
+    RETRY_DELAY_SCALE, unless ``list_cache_seconds`` says otherwise)."""
+    cache = stack.retry_scale * 60 if list_cache_seconds is None else list_cache_seconds
+    stack.chaos(rate=rate, retry_after=1, slow_seconds=slow_seconds, seed=7, list_cache_seconds=cache,
+                **({"weights": weights} if weights else {}))
     envelopes = stack.new_charges(events)
     sent = stack.send_all(envelopes, senders)
     drained = stack.wait_drained(events, drain_timeout)
     report = stack.chaos_report()
     stack.chaos(rate=0)
-    return check(stack, events, sent, drained, rate=rate,
+    return check(stack, events, sent, drained, rate=rate, list_cache_seconds=cache,
                  injected={name: r["injected"] for name, r in report.items()},
                  calls={name: r["calls"] for name, r in report.items()})
 

@@ -70,7 +70,7 @@ class FaultStack:
                  retry_scale: float = 0.2, proxy_port: int | None = None) -> None:
         self.database_url = database_url
         self.workdir = workdir
-        self.n_workers, self.threads = workers, threads
+        self.n_workers, self.threads, self.retry_scale = workers, threads, retry_scale
         self.vault_key = generate_key()
         self.port = procs.free_port()
         worker_url = database_url
@@ -209,8 +209,9 @@ class FaultStack:
         raise AssertionError(f"delivery {envelope['id']} never answered 200")
 
     def send_all(self, deliveries: list[dict[str, Any]], senders: int, sent: Sent | None = None,
-                 timeout: float = 600) -> Sent:
-        """Deliver every envelope (duplicates included) from ``senders`` threads."""
+                 timeout: float = 600, pace: float = 0.0) -> Sent:
+        """Deliver every envelope (duplicates included) from ``senders`` threads, each pausing
+        ``pace`` seconds between deliveries (so a load can span a planned crash)."""
         sent = sent or Sent()
         todo = list(deliveries)
         lock = threading.Lock()
@@ -228,6 +229,7 @@ class FaultStack:
                         self.deliver(envelope, sent, session, deadline)
                     except AssertionError as exc:
                         failures.append(exc)
+                    time.sleep(pace)
 
         threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
         for thread in threads:
