@@ -25,6 +25,7 @@ from typing import Any
 
 import requests
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.db import get_db, get_session
@@ -75,7 +76,8 @@ class FaultStack:
         self.port = procs.free_port()
         worker_url = database_url
         if proxy_port is not None:  # Ponte's processes reach the database through a proxy the test cuts
-            worker_url = database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy_port}")
+            worker_url = make_url(database_url).set(host="127.0.0.1", port=proxy_port) \
+                .render_as_string(hide_password=False)
         self.env = procs.ponte_env(worker_url, self.vault_key, workdir / "instance",
                                    RETRY_DELAY_SCALE=str(retry_scale), RUN_LEASE_SECONDS="30",
                                    EXECUTOR_WORKERS=str(threads))
