@@ -38,7 +38,8 @@ def check(stack: FaultStack, unique: int, sent: Sent, drain_seconds: float, **fi
     lost = stack.answered_200_but_missing(sent.stored)
     if lost:
         problems.append(f"{len(lost)} deliveries answered 200 but not stored, e.g. {sorted(lost)[:3]}")
-    return {"unique_events": unique, **verdict, "answers": {str(k): v for k, v in sent.statuses.items()},
+    return {"unique_events": unique, **verdict, "suspects": stack.suspects() if problems else [],
+            "answers": {str(k): v for k, v in sent.statuses.items()},
             "answers_5xx": sent.errors_5xx, "answers_500": sent.errors_500,
             "drain_seconds": round(drain_seconds, 1), **figures, "problems": problems}
 

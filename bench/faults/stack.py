@@ -261,6 +261,23 @@ class FaultStack:
             time.sleep(0.5)
         return -1.0
 
+    def suspects(self, limit: int = 5) -> list[dict[str, Any]]:
+        """Runs that broke a promise (more than one document, or not final), with what the lead needs
+        to see: status, attempts, the step's attempt and error, lease, the documents' creation times."""
+        with self.zapsign_state.lock:
+            docs: dict[str, list[str]] = {}
+            for doc in self.zapsign_state.docs.values():
+                docs.setdefault(doc["external_id"], []).append(doc["created_at"])
+        doubled = {int(key.split("-")[1]) for key, made in docs.items() if len(made) > 1 and key.count("-") == 2}
+        with self.app.app_context():
+            session = get_session()
+            runs = session.scalars(select(Run).where(Run.id.in_(doubled) | Run.status.not_in(FINAL))
+                                   .order_by(Run.id).limit(limit)).all()
+            return [{"run": r.id, "status": r.status, "attempt": r.attempt, "error": r.error,
+                     "lease_owner": r.lease_owner, "lease_expires_at": str(r.lease_expires_at),
+                     "steps": [(st.key, st.status, st.attempt, (st.error or "")[:200]) for st in r.steps],
+                     "documents_created_at": docs.get(f"ponte-{r.id}-1", [])} for r in runs]
+
     def answered_200_but_missing(self, event_ids: set[str]) -> set[str]:
         with self.app.app_context():
             stored = set(get_session().scalars(select(Event.dedupe_key)))
