@@ -26,6 +26,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from validate_docbr import CPF
 
 from app import create_app
 from app.db import get_db, get_session
@@ -172,18 +173,21 @@ class FaultStack:
         return {name: requests.get(f"{url}/_sandbox/chaos", timeout=5).json()
                 for name, url in (("asaas", self.doubles.asaas.url), ("zapsign", self.doubles.zapsign.url))}
 
-    def new_charges(self, count: int) -> list[dict[str, Any]]:
-        """``count`` charges created at the Asaas double; their PAYMENT_CREATED envelopes."""
+    def new_charges(self, count: int, per_customer: int = 10) -> list[dict[str, Any]]:
+        """``count`` charges created at the Asaas double, ``per_customer`` for each customer (so a
+        ZapSign signer has a realistic handful of contracts); their PAYMENT_CREATED envelopes."""
         state = self.asaas_state
-        customer, errors = state.create_customer({"name": "Maria Souza", "cpfCnpj": "24971563792",
-                                                  "email": "maria@example.com", "notificationDisabled": True})
-        assert not errors, errors
         due = time.strftime("%Y-%m-%d", time.localtime(time.time() + 10 * 86400))
-        ids = []
+        ids, customer = [], None
         for n in range(count):
+            if n % per_customer == 0:
+                customer, errors = state.create_customer({
+                    "name": f"Cliente {n // per_customer}", "cpfCnpj": CPF().generate(),
+                    "email": f"cliente{n // per_customer}.{self.port}@example.com", "notificationDisabled": True})
+                assert customer is not None, errors
             payment, errors = state.create_payment({"customer": customer["id"], "billingType": "PIX",
                                                     "value": 300.0 + n % 50, "dueDate": due}, "http://asaas")
-            assert not errors, errors
+            assert payment is not None, errors
             ids.append(payment["id"])
         with state.lock:
             by_payment = {e["payment"]["id"]: e for e in state.events.values() if e["event"] == "PAYMENT_CREATED"}

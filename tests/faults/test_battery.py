@@ -97,3 +97,11 @@ def test_a_database_refusing_connections_for_a_while_loses_and_doubles_nothing(
     stack, proxy = proxied
     result = scenarios.database_outage(stack, proxy, events=150, senders=8, outage_seconds=12, drain_timeout=200)
     _holds(result, stack)
+
+
+@pytest.mark.timeout(120)
+def test_the_hand_run_battery_runs_and_reports_figures(tmp_path: Path) -> None:
+    from bench.faults.__main__ import main
+
+    [result] = main(["--only", "storm", "--scale", "0.005", "--workdir", str(tmp_path)])
+    assert result["scenario"] == "storm" and result["deliveries"] == 10 and result["problems"] == []
