@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command as alembic_command
@@ -16,6 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from app.auth import create_user, generate_password
+from app.cli_output import JSON_FLAG, emit
 from app.db import get_session
 from app.models import ROLES, Connection, User
 from app.vault import VaultError, generate_key, get_vault
@@ -49,10 +51,15 @@ def ensure_first_admin() -> str | None:
 
 @db_cli.command("upgrade")
 @click.argument("revision", default="head")
-def db_upgrade(revision: str) -> None:
+@JSON_FLAG
+def db_upgrade(revision: str, as_json: bool) -> None:
     """Apply migrations up to REVISION (default: head); create the first admin on an empty database."""
-    alembic_command.upgrade(alembic_config(current_app), revision)
+    alembic_command.upgrade(alembic_config(current_app), revision)  # its log goes to stderr
     password = ensure_first_admin()
+    if as_json:
+        emit({"revision": revision, "first_admin": {"email": FIRST_ADMIN_EMAIL, "password": password}
+              if password else None})
+        return
     if password:
         base = current_app.config["PUBLIC_BASE_URL"]
         click.echo(
@@ -76,13 +83,14 @@ def db_downgrade(revision: str) -> None:
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="operator", show_default=True)
 @click.option("--password", default=None, help="Prompted for (or generated) when omitted.")
-def users_create(email: str, name: str, role: str, password: str | None) -> None:
+@JSON_FLAG
+def users_create(email: str, name: str, role: str, password: str | None, as_json: bool) -> None:
     """Create a user who can log in."""
     session = get_session()
     if session.scalar(select(User).where(User.email == email.strip().lower())) is not None:
         raise click.ClickException(f"a user with e-mail {email!r} already exists")
     generated = False
-    if password is None and sys.stdin.isatty():
+    if password is None and sys.stdin.isatty() and not as_json:
         password = click.prompt("Password (empty: generate one)", default="", hide_input=True,
                                 confirmation_prompt=True, show_default=False) or None
     if password is None:
@@ -91,17 +99,30 @@ def users_create(email: str, name: str, role: str, password: str | None) -> None
         raise click.ClickException("the password needs at least 8 characters")
     user = create_user(session, email=email, name=name, role=role, password=password)
     session.commit()
+    if as_json:
+        emit({"user": _user(user), "generated_password": password if generated else None})
+        return
     click.echo(f"created {user.role} {user.email} (id {user.id})")
     if generated:
         click.echo(f"password (shown only now): {password}")
 
 
+def _user(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "locale": user.locale,
+            "active": user.active}
+
+
 @users_cli.command("list")
-def users_list() -> None:
+@JSON_FLAG
+def users_list(as_json: bool) -> None:
     """List users."""
-    for user in get_session().scalars(select(User).order_by(User.id)):
-        state = "active" if user.active else "inactive"
-        click.echo(f"{user.id}\t{user.email}\t{user.name}\t{user.role}\t{user.locale}\t{state}")
+    users = [_user(u) for u in get_session().scalars(select(User).order_by(User.id))]
+    if as_json:
+        emit(users)
+        return
+    for user in users:
+        state = "active" if user["active"] else "inactive"
+        click.echo(f"{user['id']}\t{user['email']}\t{user['name']}\t{user['role']}\t{user['locale']}\t{state}")
 
 
 @keys_cli.command("generate")
@@ -111,7 +132,8 @@ def keys_generate() -> None:
 
 
 @keys_cli.command("rotate")
-def keys_rotate() -> None:
+@JSON_FLAG
+def keys_rotate(as_json: bool) -> None:
     """Re-encrypt every connection's credentials under the newest key of PONTE_VAULT_KEYS."""
     session = get_session()
     vault = get_vault()
@@ -129,6 +151,9 @@ def keys_rotate() -> None:
             ) from None
         count += 1
     session.commit()
+    if as_json:
+        emit({"reencrypted": count})
+        return
     click.echo(f"re-encrypted the credentials of {count} connection(s) under the newest key")
 
 

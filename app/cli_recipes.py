@@ -18,10 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.cli_dryrun import Trial, trial_from_file, trials_from_last
+from app.cli_output import JSON_FLAG, dumps, emit
+from app.cli_recipes_report import print_online, print_plan, problem_rows, waiting_line
 from app.db import get_session
 from app.engine.compiled import RecipeUnusable, compiled_recipe
 from app.engine.loader import load_recipes
-from app.engine.plan import Change, Plan, apply_plan, compute_plan
+from app.engine.online import OnlineReport, check_online
+from app.engine.plan import apply_plan, compute_plan
 from app.engine.recipes import connection_names, export_yaml
 from app.engine.spec import RecipeSpec
 from app.models import Recipe, Run
@@ -65,81 +68,99 @@ def _known_connections(offline: bool) -> set[str] | None:
 @PATH_ARG
 @MAPPINGS_OPT
 @click.option("--offline", is_flag=True, help="Do not check connection names against the database.")
-def validate(path: Path | None, mappings_dir: Path | None, offline: bool) -> None:
+@click.option("--online", is_flag=True, help="Also ask the services: templates, variables, credentials.")
+@JSON_FLAG
+def validate(path: Path | None, mappings_dir: Path | None, offline: bool, online: bool, as_json: bool) -> None:
     """Load every recipe and mapping in PATH and print every problem as file:line: message."""
+    if offline and online:
+        raise click.UsageError("--offline and --online exclude each other")
     recipes_dir, mappings, only = _dirs(path, mappings_dir)
-    loaded = load_recipes(recipes_dir, mappings, connections=_known_connections(offline))
+    connections = _known_connections(offline)
+    if online and connections is None:
+        raise click.ClickException("--online needs the database (the connections to ask with)")
+    loaded = load_recipes(recipes_dir, mappings, connections=connections)
     errors = [e for e in loaded.errors if only is None or e.file == only]
+    report = check_online(get_session(), loaded, files={only} if only else None) if online else OnlineReport()
+    problems = errors + report.problems + report.unreachable
+    if as_json:
+        emit({"ok": not problems, "connections_checked": connections is not None, "online": online,
+              "recipes": sorted(loaded.recipes), "mappings": sorted(loaded.mappings),
+              "problems": problem_rows(errors, "load") + problem_rows(report.problems, "online")
+              + problem_rows(report.unreachable, "unreachable"),
+              "waiting": [w.to_dict() for w in loaded.waiting if only is None or w.file == only],
+              "services": [a.to_dict() for a in report.connections]}, ok=not problems)
+        return
     for error in errors:
         click.echo(str(error))
-    if errors:
-        files = len({e.file for e in errors})
-        raise click.ClickException(f"{len(errors)} problem(s) in {files} file(s)")
+    print_online(report)
+    if problems:
+        files = len({e.file for e in problems})
+        raise click.ClickException(f"{len(problems)} problem(s) in {files} file(s)")
     what = only or f"{len(loaded.recipes)} recipe(s) and {len(loaded.mappings)} mapping(s)"
-    click.echo(f"ok: {what} valid" + (" (connections not checked)" if offline else ""))
-
-
-def _print_plan(plan: Plan, *, diffs: bool = True) -> None:
-    for change in plan.changes:
-        click.echo(_describe(change))
-        if diffs and change.diff:
-            click.echo("\n".join(f"    {line}" for line in change.diff.splitlines()))
-        for error in change.errors:
-            click.echo(f"    {error}")
-    named = {e for c in plan.changes for e in c.errors}
-    for error in (e for e in plan.errors if str(e) not in named):
-        click.echo(f"invalid    {error}")
-    counts = ", ".join(f"{plan.count(a)} {label}" for a, label in (
-        ("create", "to create"), ("update", "to update"), ("unchanged", "unchanged"),
-        ("disable", "to disable"), ("invalid", "invalid")))
-    click.echo(f"plan: {counts}")
-
-
-def _describe(change: Change) -> str:
-    version = f" v{change.version}" if change.version else ""
-    detail = {
-        "create": f"({change.file})",
-        "update": f"v{change.version} -> v{(change.version or 0) + 1} ({change.file})",
-        "unchanged": f"{version.strip()} ({change.file})" + (", becomes managed by this file" if change.adopt else ""),
-        "invalid": f"({change.file})",
-        "disable": f"{version.strip()} (its file {change.file} was removed; would disable, runs keep it)",
-    }[change.action]
-    return f"{change.action:<10} {change.key}  {detail}"
+    click.echo(f"ok: {what} valid" + (" (connections not checked)" if offline else "")
+               + (", and the live accounts agree" if online else ""))
 
 
 @recipes_cli.command("plan")
 @PATH_ARG
 @MAPPINGS_OPT
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-def plan(path: Path | None, mappings_dir: Path | None, as_json: bool) -> None:
-    """What `recipes apply` would change in the database (exit 1 when a file is invalid)."""
+@click.option("--offline", is_flag=True, help="Do not ask the services about the recipes (the online check).")
+@JSON_FLAG
+def plan(path: Path | None, mappings_dir: Path | None, offline: bool, as_json: bool) -> None:
+    """What `recipes apply` would change, checked against the live accounts (exit 1 on any problem)."""
     recipes_dir, mappings, _ = _dirs(path, mappings_dir)
-    result = compute_plan(get_session(), recipes_dir, mappings)
+    session = get_session()
+    result = compute_plan(session, recipes_dir, mappings)
+    report = check_online(session, result.loaded) if not offline and result.loaded else None
+    online_problems = len(report.problems) if report else 0
     if as_json:
-        click.echo(json.dumps({"ok": result.ok, "changes": [c.to_dict() for c in result.changes],
-                               "errors": [str(e) for e in result.errors]}, indent=2, ensure_ascii=False))
-    else:
-        _print_plan(result)
+        emit({"ok": result.ok and not online_problems, "changes": [c.to_dict() for c in result.changes],
+              "errors": [str(e) for e in result.errors],
+              "waiting": [{"key": c.key, "file": c.file, "connections": list(c.waiting_for)}
+                          for c in result.changes if c.action == "waiting"],
+              "online": report.to_dict() if report else None}, ok=result.ok and not online_problems)
+        return
+    print_plan(result)
+    if report:
+        print_online(report)
+    if line := waiting_line(result):
+        click.echo(line)
     if not result.ok:
         raise click.ClickException(f"apply would refuse: {len(result.errors)} problem(s); fix them first")
+    if online_problems:
+        raise click.ClickException(f"{online_problems} problem(s) with the live accounts: apply would succeed, "
+                                   "but those steps would fail; fix them first")
 
 
 @recipes_cli.command("apply")
 @PATH_ARG
 @MAPPINGS_OPT
-def apply(path: Path | None, mappings_dir: Path | None) -> None:
+@JSON_FLAG
+def apply(path: Path | None, mappings_dir: Path | None, as_json: bool) -> None:
     """Apply every recipe file, all-or-nothing: one invalid file and nothing is applied."""
     recipes_dir, mappings, _ = _dirs(path, mappings_dir)
     session = get_session()
     result = compute_plan(session, recipes_dir, mappings)
-    _print_plan(result, diffs=False)
+    if not as_json:
+        print_plan(result, diffs=False)
     problems = apply_plan(session, result)
+    if as_json:
+        applied = {a: [c.key for c in result.changes if c.action == a] for a in ("create", "update", "disable")}
+        emit({"ok": not problems, "applied": not problems, "created": [] if problems else applied["create"],
+              "updated": [] if problems else applied["update"], "disabled": [] if problems else applied["disable"],
+              "unchanged": [c.key for c in result.changes if c.action == "unchanged"],
+              "waiting": [{"key": c.key, "file": c.file, "connections": list(c.waiting_for)}
+                          for c in result.changes if c.action == "waiting"],
+              "problems": problems}, ok=not problems)
+        return
     if problems:
         for problem in problems:
             click.echo(problem, err=True)
         raise click.ClickException(f"nothing applied: {len(problems)} problem(s)")
     click.echo(f"applied: {result.count('create')} created, {result.count('update')} updated, "
                f"{result.count('disable')} disabled")
+    if line := waiting_line(result):
+        click.echo(line)
 
 
 def _recipe(key: str) -> Recipe:
@@ -171,7 +192,7 @@ def export(key: str, output: Path | None, force: bool) -> None:
 
 
 @recipes_cli.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_FLAG
 def list_(as_json: bool) -> None:
     """Recipes in the database: key, enabled, source, version, trigger, last run status."""
     session = get_session()
@@ -183,7 +204,7 @@ def list_(as_json: bool) -> None:
     items = [{"key": r.key, "enabled": r.enabled, "source": r.source, "source_path": r.source_path,
               "version": r.version, "trigger": r.trigger_key, "last_run": status} for r, status in rows]
     if as_json:
-        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        emit(items)
         return
     for item in items:
         state = "enabled" if item["enabled"] else "disabled"
@@ -225,7 +246,7 @@ def _print_trial(result: dict[str, Any]) -> None:
         click.echo(f"  actual value: {json.dumps(failed.get('actual'), ensure_ascii=False, default=str)}")
     for step in result["steps"]:
         click.echo(f"step {step['key']} ({step['action']}) input:")
-        click.echo(json.dumps(step["input"], indent=2, ensure_ascii=False, default=str))
+        click.echo(dumps(step["input"]))
         for problem in step["problems"]:
             click.echo(f"  problem: {problem}")
 
@@ -236,7 +257,7 @@ def _print_trial(result: dict[str, Any]) -> None:
               help="A JSON trigger output or a raw webhook body ('-': stdin).")
 @click.option("--last", "last", type=click.IntRange(1, 1000), help="The last N stored events that fire the trigger.")
 @click.option("--stored", is_flag=True, help="Test the stored version even when recipes/<key>.yaml exists.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_FLAG
 def test(key: str, event_file: Path | None, last: int | None, stored: bool, as_json: bool) -> None:
     """Dry run: the filter verdict and each step's mapped input for an event. No action is called."""
     if (event_file is None) == (last is None):
@@ -252,8 +273,7 @@ def test(key: str, event_file: Path | None, last: int | None, stored: bool, as_j
         raise click.ClickException(f"no stored event of {origin} fires {spec.trigger.event}")
     results = [trial.result(spec) for trial in trials]
     if as_json:
-        click.echo(json.dumps({"recipe": key, "source": source, "results": results},
-                              indent=2, ensure_ascii=False, default=str))
+        emit({"recipe": key, "source": source, "results": results})
         return
     click.echo(f"recipe {key} from {source} (dry run: no action is called)")
     for result in results:

@@ -6,7 +6,6 @@ redactor, with every connection's secrets registered first, so no credential rea
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from flask.cli import AppGroup
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import aliased
 
+from app.cli_output import JSON_FLAG, dumps, emit
 from app.db import get_session
 from app.engine.replay import RESUMABLE, ReplayError, replay_run, replay_runs
 from app.models import RUN_STATUSES, Connection, Recipe, Run, Step, utcnow
@@ -74,14 +74,14 @@ def _summary(run: Run, key: str) -> dict[str, Any]:
 @click.option("--recipe", help="Only runs of this recipe key.")
 @click.option("--since", help="Created since: 7d, 12h, 30m or a date/time (UTC).")
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_FLAG
 def list_(status: str | None, recipe: str | None, since: str | None, limit: int, as_json: bool) -> None:
     """Runs, newest first."""
     _register_secrets()
     rows = get_session().execute(_query(status, recipe, since).order_by(Run.id.desc()).limit(limit)).all()
     items = [_summary(run, key) for run, key in rows]
     if as_json:
-        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        emit(items)
         return
     for item in items:
         error = f"\t{item['error'][:100]}" if item["error"] else ""
@@ -104,12 +104,12 @@ def _step(step: Step) -> dict[str, Any]:
 
 
 def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return dumps(value)
 
 
 @runs_cli.command("show")
 @click.argument("run_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@JSON_FLAG
 def show(run_id: int, as_json: bool) -> None:
     """One run: status, filter verdict and each step's input, output, error and attempts (secrets masked)."""
     _register_secrets()
@@ -118,7 +118,7 @@ def show(run_id: int, as_json: bool) -> None:
     data = {**_summary(run, key), "error_kind": run.error_kind, "filter_result": REDACTOR(run.filter_result),
             "trigger_output": REDACTOR(run.trigger_output), "steps": steps}
     if as_json:
-        click.echo(_pretty(data))
+        emit(data)
         return
     click.echo(f"run {run.id}: {run.status}  recipe {key} v{run.recipe_version}  attempt {run.attempt}"
                f"/{run.max_attempts}  event {run.event_id or '-'}"
@@ -156,8 +156,9 @@ def _mode(requested: str | None, status: str) -> str:
 @click.option("--since", help="Bulk: created since (7d, 12h, a date).")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True, help="Bulk: at most.")
 @click.option("--yes", is_flag=True, help="Bulk: do not ask for confirmation.")
+@JSON_FLAG
 def replay(run_id: int | None, from_: str | None, force: bool, status: str | None, recipe: str | None,
-           since: str | None, limit: int, yes: bool) -> None:
+           since: str | None, limit: int, yes: bool, as_json: bool) -> None:
     """Replay one run (RUN_ID), or in bulk (--status [--recipe]); each replay is a new queued run."""
     session = get_session()
     if (run_id is None) == (status is None):
@@ -168,6 +169,9 @@ def replay(run_id: int | None, from_: str | None, force: bool, status: str | Non
             new = replay_run(session, run_id, mode=_mode(from_, run.status), force=force)
         except ReplayError as exc:
             raise click.ClickException(str(exc)) from None
+        if as_json:
+            emit({"queued": [{"id": new.id, "replay_of": run_id}], "problems": []})
+            return
         click.echo(f"queued run {new.id} (replay of run {run_id}); the worker executes it")
         return
     assert status is not None
@@ -177,8 +181,14 @@ def replay(run_id: int | None, from_: str | None, force: bool, status: str | Non
     if not ids:
         raise click.ClickException(f"no {status} run to replay (runs already replayed are left out)")
     if not yes:
+        if as_json:
+            raise click.UsageError("--json needs --yes (there is no one to answer the confirmation)")
         click.confirm(f"Replay {len(ids)} {status} run(s)?", abort=True)
     new_runs, problems = replay_runs(session, ids, mode=_mode(from_, status))
+    if as_json:
+        emit({"queued": [{"id": r.id, "replay_of": r.replay_of_id} for r in new_runs],
+              "problems": [str(p) for p in problems]}, ok=bool(new_runs) or not problems)
+        return
     for problem in problems:
         click.echo(f"not replayed: {problem}", err=True)
     click.echo(f"queued {len(new_runs)} replay(s): " + ", ".join(str(r.id) for r in new_runs))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 from typing import Any
@@ -11,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.cli_output import JSON_FLAG, emit
 from connectors import registry
 
 worker_cli = AppGroup("worker", help="Execute runs outside the web server.")
@@ -51,7 +51,7 @@ def run_until_signalled(service: Any, banner: str) -> None:
 
 @connectors_cli.command("describe")
 @click.argument("key", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print the catalogue (or KEY's entry) as JSON.")
+@JSON_FLAG
 def connectors_describe(key: str | None, as_json: bool) -> None:
     """Every connector (or only KEY) with its triggers, actions and lookups."""
     if key is not None:
@@ -61,7 +61,7 @@ def connectors_describe(key: str | None, as_json: bool) -> None:
             raise click.ClickException(str(exc)) from None
     catalogue = [c for c in registry.catalogue() if key in (None, c["key"])]
     if as_json:
-        click.echo(json.dumps(catalogue[0] if key else catalogue, indent=2, ensure_ascii=False))
+        emit(catalogue[0] if key else catalogue)
         return
     for connector in catalogue:
         account = "" if connector["needs_connection"] else " (built in: no connection)"

@@ -49,6 +49,12 @@ class Config:
     EXECUTOR_WORKERS = 4
     EXECUTOR_POLL_SECONDS = 1.0
     RETRY_DELAY_SCALE = 1.0  # < 1 shortens retry waits (the demo, end-to-end tests)
+    # How long a worker's claim on a run lasts between renewals (renewed every third of it while a
+    # call is in flight); a run whose worker died is taken over after at most this long.
+    RUN_LEASE_SECONDS = 300
+    # Calls in flight to one connection per worker process; None: EXECUTOR_WORKERS - 1 (at least 1),
+    # so one slow service always leaves a thread for the other recipes.
+    DESTINATION_CONCURRENCY: int | None = None
     RECIPES_DIR = "recipes"
     MAPPINGS_DIR = "mappings"
     APPLY_RECIPE_FILES_ON_START = True
@@ -163,6 +169,8 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "RETENTION_DAYS": _int,
     "EXECUTOR_WORKERS": _int,
     "RETRY_DELAY_SCALE": lambda name, value: float(value),
+    "RUN_LEASE_SECONDS": _int,
+    "DESTINATION_CONCURRENCY": _int,
     "RECIPES_DIR": _str,
     "MAPPINGS_DIR": _str,
     "APPLY_RECIPE_FILES_ON_START": _bool,

@@ -210,6 +210,21 @@ def serialize(connection: Connection, base_url: str) -> dict[str, Any]:
     return data
 
 
+def rotate_webhook_secret(session: Session, connection: Connection) -> tuple[str, str]:
+    """Give the connection a new webhook secret (token), encrypted like any secret; the caller commits.
+
+    Returns ``(field, new secret)``. Deliveries carrying the old one are refused from the commit on,
+    until the new one is pasted in the service: Ponte does not register webhooks by API yet.
+    """
+    connector = get_connector(connection.connector_key)
+    webhook = getattr(connector, "webhook", None)
+    if webhook is None:
+        raise ConnectionInputError(f"{connector.title} connections receive no webhooks: there is no secret to rotate")
+    secret = webhook.generate_secret()
+    update_connection(session, connection, values={webhook.secret_field: secret})
+    return webhook.secret_field, secret
+
+
 def check_connection(connection: Connection) -> tuple[bool, str]:
     """Call the connector's ``test_credentials``; record and return ``(ok, message)``."""
     from app.vault import REDACTOR

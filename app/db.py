@@ -14,45 +14,13 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from flask.globals import app_ctx
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.orm import Session
+
+from app.database import Database, create_db_engine, normalize_url
+
+__all__ = ["Database", "create_db_engine", "get_db", "get_session", "init_app", "normalize_url", "session_scope"]
 
 EXTENSION = "ponte_db"
-
-
-def normalize_url(url: str) -> str:
-    """Map ``postgres://`` and ``postgresql://`` (Heroku style) to the psycopg 3 driver."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
-
-
-def create_db_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
-    """An engine for ``url``. SQLite gets WAL, foreign keys and a 30 s busy timeout on every connection.
-
-    Migrations pass ``sqlite_foreign_keys=False``: Alembic's batch mode copies tables, which
-    foreign keys would block.
-    """
-    url = normalize_url(url)
-    backend = make_url(url).get_backend_name()
-    if backend == "postgresql":
-        kwargs.setdefault("connect_args", {"connect_timeout": 5})
-        kwargs.setdefault("pool_pre_ping", True)
-    engine = create_engine(url, **kwargs)
-    if backend == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA busy_timeout = 30000")
-            if make_url(url).database not in (None, "", ":memory:"):
-                cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute(f"PRAGMA foreign_keys = {'ON' if sqlite_foreign_keys else 'OFF'}")
-            cursor.close()
-
-    return engine
 
 
 def _scope() -> Any:
@@ -62,30 +30,9 @@ def _scope() -> Any:
     return ("thread", threading.get_ident())
 
 
-class Database:
-    """The engine and the session registry of one app."""
-
-    def __init__(self, url: str) -> None:
-        self.url = normalize_url(url)
-        self.engine = create_db_engine(self.url)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.sessions = scoped_session(self.session_factory, scopefunc=_scope)
-
-    @property
-    def backend(self) -> str:
-        return self.engine.dialect.name
-
-    def remove(self) -> None:
-        self.sessions.remove()
-
-    def dispose(self) -> None:
-        self.sessions.remove()
-        self.engine.dispose()
-
-
 def init_app(app: Flask) -> Database:
     """Create the app's Database and remove the context's session at app-context teardown."""
-    db = Database(app.config["DATABASE_URL"])
+    db = Database(app.config["DATABASE_URL"], scopefunc=_scope)
     app.extensions[EXTENSION] = db
 
     @app.teardown_appcontext

@@ -16,18 +16,15 @@ import re
 import sys
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
 
+from app.logcontext import request_id_var, run_id_var, step_var
 from app.vault import REDACTOR, Redactor
 
-request_id_var: ContextVar[str | None] = ContextVar("ponte_request_id", default=None)
-#: Set by the runner while it executes a run (and a step), so every log line says which.
-run_id_var: ContextVar[int | None] = ContextVar("ponte_run_id", default=None)
-step_var: ContextVar[str | None] = ContextVar("ponte_step", default=None)
+__all__ = ["JsonFormatter", "RedactingFilter", "RequestIdFilter", "request_id_var", "run_id_var", "step_var"]
 REQUEST_ID_HEADER = "X-Request-Id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _HANDLER_MARK = "_ponte_handler"

@@ -10,7 +10,6 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -82,7 +81,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class User(UserMixin, Base):
+class User(Base):
     """A person who logs in: an admin manages connections and users, an operator runs recipes."""
 
     __tablename__ = "users"
@@ -102,9 +101,21 @@ class User(UserMixin, Base):
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
+    # Flask-Login's user protocol, spelled out so the models import no Flask (workers use them too).
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     @property
     def is_admin(self) -> bool:
@@ -260,6 +271,8 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    # Claims that were not failed attempts (rate limits, deferrals, busy destinations, released claims).
+    deferrals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
@@ -300,6 +313,9 @@ class Step(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # The latest moment an attempt may have written to the service (failed ambiguously, crashed):
+    # what a search behind a cache must wait past before it trusts a miss.
+    possible_effect_at: Mapped[datetime | None]
 
     run: Mapped[Run] = relationship(back_populates="steps")
 

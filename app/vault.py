@@ -18,7 +18,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import Flask, current_app
+
+from app.hostctx import current_flask_app
 
 MASK = "••••"
 EXTENSION = "ponte_vault"
@@ -95,15 +96,31 @@ class Vault:
             ) from None
 
 
-def init_app(app: Flask) -> Vault:
+_installed: Vault | None = None
+
+
+def install(vault: Vault) -> None:
+    """Make ``vault`` this process's: a worker without Flask calls it once with PONTE_VAULT_KEYS."""
+    global _installed
+    _installed = vault
+    REDACTOR.add(*vault.keys)
+
+
+def init_app(app: Any) -> Vault:
+    """The app's Vault, made once by the factory (used inside the app's context)."""
     vault = Vault(app.config["PONTE_VAULT_KEYS"])
     app.extensions[EXTENSION] = vault
     return vault
 
 
-def get_vault(app: Flask | None = None) -> Vault:
-    """The current app's Vault."""
-    return (app or current_app).extensions[EXTENSION]
+def get_vault(app: Any | None = None) -> Vault:
+    """The Vault of ``app``, else of the current Flask app, else the one this process installed."""
+    app = app or current_flask_app()
+    if app is not None:
+        return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    if _installed is None:
+        raise VaultError("no vault is configured in this process; set PONTE_VAULT_KEYS")
+    return _installed
 
 
 def _is_secret_key(name: str, secret_keys: frozenset[str]) -> bool:

@@ -76,7 +76,7 @@ def wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> 
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # booting: refused, or accepted but not answering yet
             time.sleep(0.1)
     raise SystemExit(f"server at {url} did not start")
 

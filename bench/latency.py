@@ -39,9 +39,9 @@ def _create_docs(zapsign_url: str) -> int:
 
 
 def measure(events: int, poll_ms: float, timeout: float) -> dict[str, Any]:
-    from app import create_app
     from app.db import get_db
     from app.engine.executor import EmbeddedExecutor
+    from app.factory import create_app
     from app.models import Base
     from app.vault import generate_key
     from sandbox.demo import start_doubles, wire_demo

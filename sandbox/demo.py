@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mailbox-smtp-port", type=int, default=8125)
     args = parser.parse_args(argv)
 
-    from app import create_app, start_background_services
+    from app.factory import create_app, start_background_services
 
     doubles = start_doubles(args.asaas_port, args.zapsign_port, args.mailbox_smtp_port, args.mailbox_port)
     app = create_app({

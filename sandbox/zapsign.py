@@ -23,13 +23,13 @@ Test controls (no auth; loopback only):
                                          apply?}]}``: the next matching calls get these answers in order;
                                          ``delay`` sleeps first, ``apply: true`` performs the call anyway
                                          (a write that happened behind a 5xx or a timeout)
-- ``POST /_sandbox/chaos``               ``{rate, weights?, retry_after?, slow_seconds?, seed?,
-                                         list_cache_seconds?}``: a share of API calls fails at random
-                                         (:mod:`sandbox.chaos`); the document list lags up to
-                                         ``list_cache_seconds`` (ZapSign's cache); ``GET`` reports
+- ``POST /_sandbox/chaos``               ``{rate, weights?, retry_after?, slow_seconds?, seed?}``: a share of
+                                         API calls fails at random (:mod:`sandbox.chaos`); ``GET`` reports
 - ``GET  /_sandbox/requests``            API calls seen: method, path, query, json (never headers/token)
 - ``GET  /_sandbox/deliveries?wait=S``   webhook deliveries, after waiting up to S s for in-flight ones
 - ``POST /_sandbox/deliveries/<id>/redeliver``  resend a delivery's exact body (ZapSign's retry)
+- ``POST /_sandbox/config``             ``{list_cache_seconds}``: how long a new document stays out of
+                                         ``GET /docs/`` (ZapSign caches the list for 60 s; default 0)
 - ``GET  /_sandbox/state``, ``POST /_sandbox/reset``
 
 Run it with ``python -m sandbox.zapsign --port 8102``.
@@ -215,15 +215,10 @@ def _register_controls(app: Flask, state: ZapSignState, chaos: Chaos) -> None:
 
     @app.post("/_sandbox/chaos")
     def set_chaos() -> Any:
-        body = request.get_json(silent=True) or {}
         try:
-            report = chaos.configure(body)
-            with state.lock:
-                state.list_cache_seconds = float(body.get("list_cache_seconds", 0))
-                state._list_cache = None
+            return chaos.configure(request.get_json(silent=True) or {})
         except (TypeError, ValueError) as exc:
             raise ApiError(400, {"detail": str(exc)}) from None
-        return {**report, "list_cache_seconds": state.list_cache_seconds}
 
     @app.get("/_sandbox/chaos")
     def chaos_report() -> Any:
@@ -246,6 +241,13 @@ def _register_controls(app: Flask, state: ZapSignState, chaos: Chaos) -> None:
     @app.get("/_sandbox/state")
     def snapshot() -> Any:
         return state.snapshot()
+
+    @app.post("/_sandbox/config")
+    def configure() -> Any:
+        body = request.get_json(silent=True) or {}
+        with state.lock:
+            state.list_cache_seconds = float(body.get("list_cache_seconds", state.list_cache_seconds))
+            return {"list_cache_seconds": state.list_cache_seconds}
 
     @app.post("/_sandbox/reset")
     def reset() -> Any:

@@ -24,7 +24,7 @@ def _input(variable: str, order: int, *, label: str | None = None, required: boo
 
 def _template(token: str, name: str, inputs: list[dict[str, Any]], *, signers: int = 1,
               active: bool = True, created_at: datetime) -> dict[str, Any]:
-    template_signers = [{"name": "{{NOME COMPLETO}}", "auth_mode": "assinaturaTela", "email": "{{EMAIL}}",
+    template_signers = [{"name": "{{NOME COMPLETO}}", "auth_mode": "assinaturaTela", "email": "{{EMAIL DO CLIENTE}}",
                          "phone_country": "", "phone_number": "", "lock_name": True, "lock_email": False,
                          "lock_phone": False, "qualification": ""}]
     if signers == 2:
@@ -40,7 +40,9 @@ def _template(token: str, name: str, inputs: list[dict[str, Any]], *, signers: i
     }
 
 
-SERVICE_CONTRACT_ID = "c2a8b6a4-1f0e-4b53-9a57-5f0c2e8d7a10"  # the id mappings/charge_to_contract.yaml uses
+# The id mappings/charge_to_contract.yaml uses; its variables are the ones that mapping fills
+# (tests/sandbox/test_zapsign_double.py checks they agree).
+SERVICE_CONTRACT_ID = "c2a8b6a4-1f0e-4b53-9a57-5f0c2e8d7a10"
 ADHESION_TERM_ID = "7c1e5d0a-2b6f-4f0e-9a43-5d8e2c6b9f10"
 
 
@@ -51,16 +53,15 @@ def seed_templates() -> dict[str, dict[str, Any]]:
         _template(SERVICE_CONTRACT_ID, "Contrato de prestação de serviços", [
             _input("NOME COMPLETO", 1, label="Nome completo do cliente"),
             _input("CPF", 2, help_text="Somente números"),
-            _input("EMAIL", 3, label="E-mail do cliente", input_type="email"),
+            _input("EMAIL DO CLIENTE", 3, label="E-mail do cliente", input_type="email"),
             _input("VALOR", 4, label="Valor mensal"),
             _input("VENCIMENTO", 5, label="Data de vencimento", input_type="date"),
-            _input("DESCRICAO", 6, label="Descrição do serviço", required=False, input_type="textarea"),
-            _input("COBRANCA", 7, label="Número da cobrança no Asaas", required=False),
+            _input("DESCRIÇÃO DO SERVIÇO", 6, label="Descrição do serviço", required=False, input_type="textarea"),
         ], created_at=base),
         _template(ADHESION_TERM_ID, "Termo de adesão ao plano mensal", [
             _input("NOME COMPLETO", 1, label="Nome completo do cliente"),
             _input("CPF", 2, help_text="Somente números"),
-            _input("EMAIL", 3, label="E-mail do cliente", input_type="email"),
+            _input("EMAIL DO CLIENTE", 3, label="E-mail do cliente", input_type="email"),
             _input("PLANO", 4, label="Plano contratado"),
             _input("VALOR", 5, label="Valor mensal"),
             _input("DATA DE INICIO", 6, label="Início da vigência", input_type="date"),

@@ -73,8 +73,10 @@ class ZapSignState:
             self.deliveries: list[Delivery] = []
             self.requests: list[dict[str, Any]] = []
             self.faults: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            # ZapSign caches GET /docs/ for 60 s: a new document may be missing from the list that
+            # long. 0 lists at once; tests set it (scaled like their retry waits) via /_sandbox/config.
             self.list_cache_seconds = 0.0
-            self._list_cache: tuple[float, list[dict[str, Any]]] | None = None
+            self._listed_from: dict[str, float] = {}
             url, headers = self._initial_webhook
             if url:
                 self.add_webhook({"url": url, "type": "",
@@ -109,6 +111,7 @@ class ZapSignState:
                                created_through=created_through,
                                template_id=template["token"])
             self.docs[doc["token"]] = doc
+            self._listed_from[doc["token"]] = time.monotonic() + self.list_cache_seconds
             self._emit("doc_created", doc)
             return copy.deepcopy(doc)
 
@@ -122,6 +125,7 @@ class ZapSignState:
             doc = new_document(len(self.docs) + 1, name, people, answers, external_id=external_id,
                                created_through="web")
             self.docs[doc["token"]] = doc
+            self._listed_from[doc["token"]] = time.monotonic() + self.list_cache_seconds
             self._emit("doc_created", doc)
             return copy.deepcopy(doc)
 
@@ -135,7 +139,9 @@ class ZapSignState:
     def list_documents(self, query: dict[str, str]) -> list[dict[str, Any]]:
         """Documents matching ``status``, ``created_from``/``created_to`` (dates), ``signer_email``."""
         with self.lock:
-            docs = [d for d in self._listable() if not d["deleted"]]
+            now = time.monotonic()
+            docs = [d for d in self.docs.values()
+                    if not d["deleted"] and self._listed_from.get(d["token"], 0.0) <= now]
             if query.get("status"):
                 docs = [d for d in docs if d["status"] == query["status"]]
             if query.get("created_from"):
@@ -147,16 +153,6 @@ class ZapSignState:
                 docs = [d for d in docs if any((s["email"] or "").lower() == email for s in d["signers"])]
             docs.sort(key=lambda d: d["open_id"], reverse=query.get("sort_order") == "desc")
             return [list_item(d) for d in docs]
-
-    def _listable(self) -> list[dict[str, Any]]:
-        """The documents the list shows: all of them, or with ``list_cache_seconds`` set, a copy at
-        most that old (ZapSign caches the list up to ~60 s; a new document may not be listed yet)."""
-        if not self.list_cache_seconds:
-            return list(self.docs.values())
-        now = time.monotonic()
-        if self._list_cache is None or now - self._list_cache[0] >= self.list_cache_seconds:
-            self._list_cache = (now, copy.deepcopy(list(self.docs.values())))
-        return self._list_cache[1]
 
     def sign(self, token: str, signer_token: str | None = None) -> dict[str, Any]:
         """One signer signs (the given one, else the first who has not): ``doc_signed`` fires."""

@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.auth import create_api_token, create_user
 from app.db import get_db, get_session
+from app.factory import create_app
 from app.models import Base
 from app.vault import generate_key
 

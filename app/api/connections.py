@@ -19,6 +19,7 @@ from app.api.errors import ApiError
 from app.auth import admin_required, login_required_json
 from app.connections import ConnectionInputError, create_connection, serialize, update_connection
 from app.db import get_session
+from app.engine.waiting import apply_waiting
 from app.models import Connection
 
 
@@ -77,7 +78,8 @@ def create() -> ResponseReturnValue:
     except ConnectionInputError as exc:
         session.rollback()
         raise _invalid(exc) from None
-    return jsonify(_view(connection)), 201
+    applied = apply_waiting(session, current_app.config, connection.name)
+    return jsonify({**_view(connection), "recipes_applied": applied}), 201
 
 
 @bp.get("/connections/<int:connection_id>")

@@ -41,6 +41,9 @@ class Report:
     """Problems of one document as ``(path, message)``."""
 
     problems: list[tuple[Path, str]] = field(default_factory=list)
+    # Connection names the document uses that do not exist (yet): a recipe whose only problems are
+    # these is "waiting for a connection", not broken (see LoadResult.waiting).
+    missing_connections: list[str] = field(default_factory=list)
 
     def add(self, path: Path, message: str) -> None:
         self.problems.append((path, message))
@@ -60,6 +63,7 @@ def _connection(name: str, path: Path, env: Env, report: Report) -> None:
         return
     known = ", ".join(sorted(env.connections)) or "none yet; create one first"
     report.add(path, f"unknown connection {name!r}; known connections: {known}")
+    report.missing_connections.append(name)
 
 
 def _lookup(getter: Any, key: str, path: Path, report: Report) -> Any:

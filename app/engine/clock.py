@@ -3,7 +3,8 @@
 Servers run in UTC, Ponte's users in São Paulo: from 21:00 to midnight there, the server's date is
 already tomorrow. Filters (``today-5d``, naive times) and the ``date`` formatter therefore read the
 zone here, when they evaluate, not when they compile: a compiled recipe stays cacheable and a
-changed setting applies to the next run. This is the one engine module that reads the app config.
+changed setting applies to the next run. The zone comes from the engine's settings
+(:mod:`app.engine.settings`), made once per process or app, never from a Flask global.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from app.engine import settings
+from app.engine.settings import DEFAULT_TIMEZONE
 
-DEFAULT_TIMEZONE = "America/Sao_Paulo"
+__all__ = ["DEFAULT_TIMEZONE", "Clock", "in_zone", "local_zone", "today_in", "utc_now", "zone_name"]
 
 Clock = Callable[[], datetime]
 """Returns the current instant (aware); tests inject a fixed one."""
@@ -26,14 +28,13 @@ def utc_now() -> datetime:
 
 
 def local_zone() -> tzinfo:
-    """The current app's ``PONTE_TIMEZONE``; São Paulo outside an app (unit tests, scripts)."""
-    name = current_app.config.get("PONTE_TIMEZONE") if has_app_context() else None
-    return ZoneInfo(name or DEFAULT_TIMEZONE)
+    """The business's zone (``PONTE_TIMEZONE``); São Paulo when nothing was configured."""
+    return ZoneInfo(zone_name())
 
 
 def zone_name() -> str:
     """The name of :func:`local_zone`, for a connector's ``Context.timezone``."""
-    return str(current_app.config.get("PONTE_TIMEZONE") or DEFAULT_TIMEZONE) if has_app_context() else DEFAULT_TIMEZONE
+    return settings.current().timezone
 
 
 def in_zone(moment: datetime, zone: tzinfo) -> datetime:

@@ -25,6 +25,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.engine.dispatch import dispatch_pending
+from app.engine.fence import release_claim
+from app.engine.host import host_for
 from app.engine.runner import LeaseLost, RunSettings, execute_run, fail_run
 from app.models import Run, utcnow
 
@@ -52,7 +54,9 @@ def claim_runs(session: Session, owner: str, limit: int, lease_seconds: float) -
     """Claim up to ``limit`` due runs for ``owner``; each claim is one conditional UPDATE."""
     now = utcnow()
     candidates = session.scalars(
-        select(Run.id).where(claimable(now)).order_by(Run.next_attempt_at, Run.id).limit(limit)
+        # New runs (no next_attempt_at) first: on PostgreSQL NULLs would otherwise sort last.
+        select(Run.id).where(claimable(now)).order_by(Run.next_attempt_at.asc().nulls_first(), Run.id)
+        .limit(limit)
     ).all()
     claimed = []
     for run_id in candidates:
@@ -105,39 +109,51 @@ def process_alive(pid: int) -> bool:
 
 
 class EmbeddedExecutor:
-    """Thread-pool backend inside the web process (``make run``); also usable inline in tests."""
+    """Thread-pool backend inside the web process (``make run``); also usable inline in tests.
 
-    def __init__(self, app, *, workers: int = 4, poll_interval: float = 1.0, lease_seconds: float = 300) -> None:  # noqa: ANN001
-        self.app = app
-        self.workers = workers
-        self.poll_interval = poll_interval
-        self.lease_seconds = lease_seconds
+    A clean :meth:`stop` executes nothing new: runs it claimed but had not started, and runs a
+    database outage interrupted, are handed back to the queue (:func:`release_claim`) instead of
+    waiting out their lease under an owner that is gone.
+    """
+
+    def __init__(self, host, *, workers: int | None = None, poll_interval: float | None = None,  # noqa: ANN001
+                 lease_seconds: float | None = None, destination_limit: int | None = None) -> None:
+        self.host = host_for(host)
+        config = self.host.settings  # read once: the executor's settings are made here
+        self.workers = workers or config.workers
+        self.poll_interval = poll_interval if poll_interval is not None else config.poll_interval
+        self.lease_seconds = float(lease_seconds or config.lease_seconds)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.settings = RunSettings(retry_scale=float(app.config.get("RETRY_DELAY_SCALE", 1.0)),
-                                    owner=self.owner, lease_seconds=lease_seconds)
+        limit = destination_limit or config.destination_limit or max(1, self.workers - 1)
+        self.settings = RunSettings(retry_scale=config.retry_scale, owner=self.owner,
+                                    lease_seconds=self.lease_seconds, destination_limit=int(limit))
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._inflight = threading.Semaphore(workers)
+        self._inflight = threading.Semaphore(self.workers)
         self._pool: ThreadPoolExecutor | None = None
         self._loop: threading.Thread | None = None
+        self._to_release: set[tuple[int, int]] = set()  # (run id, claim) to hand back to the queue
+        self._release_lock = threading.Lock()
 
     def start(self) -> None:
-        with self.app.app_context():
-            from app.db import get_session
-
-            release_dead_leases(get_session())
+        with self.host.session() as session:
+            release_dead_leases(session)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ponte-run")
         self._loop = threading.Thread(target=self._run_loop, name="ponte-executor", daemon=True)
         self._loop.start()
         log.info("embedded executor started with %d workers (%s)", self.workers, self.owner)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming, let running runs finish (up to ``timeout``), hand back what was not started."""
         self._stop.set()
         self._wake.set()
         if self._loop is not None:
-            self._loop.join(timeout=10)
+            self._loop.join(timeout=timeout)
+            if self._loop.is_alive():
+                log.warning("executor loop still busy after %.0f s; it will claim nothing more", timeout)
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True)  # queued runs see the stop and hand their claim back
+        self._release_pending()
 
     def notify(self) -> None:
         self._wake.set()
@@ -155,17 +171,29 @@ class EmbeddedExecutor:
 
     def tick(self) -> bool:
         """Dispatch new events and hand due runs to the pool; True when there was work."""
-        with self.app.app_context():
-            from app.db import get_session
-
-            session = get_session()
+        self._release_pending()
+        if self._stop.is_set() or self._pool is None:  # stopping, or never started: claim nothing
+            return False
+        with self.host.session() as session:
             dispatched = dispatch_pending(session)
             free = self._free_slots()
             claimed = claim_runs(session, self.owner, free, self.lease_seconds) if free else []
+            attempts: dict[int, int] = {}
+            if claimed:
+                attempts = {rid: n for rid, n in session.execute(
+                    select(Run.id, Run.attempt).where(Run.id.in_(claimed))).all()}
+                session.commit()
         for run_id in claimed:
             self._inflight.acquire()
-            assert self._pool is not None
-            self._pool.submit(self._execute, run_id)
+            try:
+                if self._stop.is_set() or self._pool is None:
+                    raise RuntimeError("executor stopping")
+                self._pool.submit(self._execute, run_id, attempts.get(run_id))
+            except RuntimeError:  # stopping, or the pool shut down: hand the claim back, never strand it
+                self._inflight.release()
+                self._remember_release(run_id, attempts.get(run_id))
+        if self._stop.is_set():
+            self._release_pending()
         return bool(dispatched or claimed)
 
     def _free_slots(self) -> int:
@@ -176,38 +204,67 @@ class EmbeddedExecutor:
             self._inflight.release()
         return free
 
-    def _execute(self, run_id: int) -> None:
+    def _execute(self, run_id: int, attempt: int | None) -> None:
         try:
-            execute_one(self.app, run_id, self.settings)
+            if self._stop.is_set():
+                self._remember_release(run_id, attempt)  # claimed, never started: back to the queue
+                return
+            if execute_one(self.host, run_id, self.settings, attempt) == "interrupted":
+                self._remember_release(run_id, attempt)
         finally:
             self._inflight.release()
             self._wake.set()
+
+    def _remember_release(self, run_id: int, attempt: int | None) -> None:
+        if attempt is not None:
+            with self._release_lock:
+                self._to_release.add((run_id, attempt))
+
+    def _release_pending(self) -> None:
+        """Hand back every claim remembered for release; what the database refuses now waits a tick."""
+        with self._release_lock:
+            pending, self._to_release = self._to_release, set()
+        if not pending:
+            return
+        left: set[tuple[int, int]] = set()
+        try:
+            with self.host.session() as session:
+                for run_id, attempt in sorted(pending):
+                    try:
+                        release_claim(session, run_id, attempt, self.owner)
+                    except OperationalError:
+                        session.rollback()
+                        left.add((run_id, attempt))
+        except OperationalError:
+            left = pending
+        if left:
+            with self._release_lock:
+                self._to_release |= left
 
     def run_until_idle(self, max_rounds: int = 100) -> int:
         """Inline, no threads: dispatch and execute everything due now. For tests and the CLI."""
         executed = 0
         for _ in range(max_rounds):
-            with self.app.app_context():
-                from app.db import get_session
-
-                session = get_session()
+            with self.host.session() as session:
                 dispatch_pending(session)
                 claimed = claim_runs(session, self.owner, self.workers, self.lease_seconds)
             if not claimed:
                 return executed
             for run_id in claimed:
-                execute_one(self.app, run_id, self.settings)
+                execute_one(self.host, run_id, self.settings)
                 executed += 1
         return executed
 
 
-def execute_one(app, run_id: int, settings: RunSettings) -> str:  # noqa: ANN001
-    with app.app_context():
-        from app.db import get_session
+def execute_one(host, run_id: int, settings: RunSettings, attempt: int | None = None) -> str:  # noqa: ANN001
+    """Execute one claimed run; "interrupted" when the database went away (the caller may release it).
 
-        session = get_session()
-        attempt = session.scalar(select(Run.attempt).where(Run.id == run_id))  # this claim's number
-        session.commit()
+    ``host`` is a Flask app, a :class:`~app.database.Database` or a :class:`~app.engine.host.Host`.
+    """
+    with host_for(host).session() as session:
+        if attempt is None:
+            attempt = session.scalar(select(Run.attempt).where(Run.id == run_id))  # this claim's number
+            session.commit()
         try:
             return execute_run(session, run_id, settings, attempt)
         except LeaseLost as lost:
@@ -216,7 +273,8 @@ def execute_one(app, run_id: int, settings: RunSettings) -> str:  # noqa: ANN001
             session.rollback()
             return "lease lost"
         except OperationalError:
-            # The database went away mid-run: the lease expires and the run resumes later.
+            # The database went away mid-run: the claim is handed back once it answers again (or,
+            # if this process dies first, the lease expires) and the run resumes from its last step.
             log.exception("run %s interrupted by a database error; it will be resumed", run_id)
             session.rollback()
             return "interrupted"

@@ -31,13 +31,28 @@ class LoadError:
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
 
+@dataclass(frozen=True)
+class WaitingRecipe:
+    """A recipe file whose only problem is connections that do not exist yet: it waits for them."""
+
+    key: str
+    file: str
+    connections: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "file": self.file, "connections": list(self.connections)}
+
+
 @dataclass
 class LoadResult:
-    """Valid recipes and mappings by key, and every problem found."""
+    """Valid recipes and mappings by key, every problem found, the recipes waiting for a connection,
+    and each file's parsed document (its lines, for checks made after loading: ``online.py``)."""
 
     recipes: dict[str, RecipeSpec] = field(default_factory=dict)
     mappings: dict[str, MappingSpec] = field(default_factory=dict)
     errors: list[LoadError] = field(default_factory=list)
+    waiting: list[WaitingRecipe] = field(default_factory=list)
+    documents: dict[str, PositionedDocument] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -80,8 +95,11 @@ def _files(directory: Path) -> list[Path]:
 
 
 def load_mappings(mappings_dir: str | Path, *, registry: Registry | None = None,
+                  documents: dict[str, PositionedDocument] | None = None,
                   ) -> tuple[dict[str, MappingSpec], dict[str, str], list[LoadError]]:
-    """Every mapping file: ``(valid mappings by key, broken mapping key → file, errors)``."""
+    """Every mapping file: ``(valid mappings by key, broken mapping key → file, errors)``.
+
+    ``documents``, when given, receives each parsed file by its display name."""
     env = Env(registry or _default_registry())
     valid: dict[str, MappingSpec] = {}
     broken: dict[str, str] = {}
@@ -91,6 +109,8 @@ def load_mappings(mappings_dir: str | Path, *, registry: Registry | None = None,
         parsed, problems = _read(path)
         spec = None
         if parsed is not None:
+            if documents is not None:
+                documents[name] = parsed
             report = Report()
             spec = check_mapping(parsed.data, report, env, source=name, stem=path.stem)
             problems += _errors(report, name, parsed)
@@ -110,18 +130,22 @@ def load_recipes(recipes_dir: str | Path, mappings_dir: str | Path, *, registry:
     defaults to ``connectors.registry``.
     """
     env = Env(registry or _default_registry(), connections=connections)
-    mappings, broken, errors = load_mappings(mappings_dir, registry=env.registry)
+    documents: dict[str, PositionedDocument] = {}
+    mappings, broken, errors = load_mappings(mappings_dir, registry=env.registry, documents=documents)
     env.mappings, env.broken_mappings = mappings, broken
-    result = LoadResult(mappings=mappings, errors=errors)
+    result = LoadResult(mappings=mappings, errors=errors, documents=documents)
     owners: dict[str, str] = {}
     for path in _files(Path(recipes_dir)):
         name = _display(path)
         parsed, problems = _read(path)
         spec = None
+        missing: list[str] = []
         if parsed is not None:
+            documents[name] = parsed
             report = Report()
             spec = check_recipe(parsed.data, report, env, source=name, stem=path.stem)
             problems += _errors(report, name, parsed)
+            missing = report.missing_connections
         key = parsed.data.get("key") if parsed is not None and isinstance(parsed.data, dict) else None
         if isinstance(key, str) and key in owners:
             problems.append(LoadError(name, parsed.line_for(("key",)) if parsed else None,
@@ -130,6 +154,8 @@ def load_recipes(recipes_dir: str | Path, mappings_dir: str | Path, *, registry:
             owners[key] = name
         if spec is not None and not problems:
             result.recipes[spec.key] = spec
+        elif missing and len(missing) == len(problems) and isinstance(key, str):
+            result.waiting.append(WaitingRecipe(key, name, tuple(dict.fromkeys(missing))))
         result.errors += problems
     return result
 

@@ -1,10 +1,13 @@
 """Recipes as code: what applying a folder of recipe files would change in the database, and applying it.
 
 ``compute_plan`` compares every recipe file with the stored recipe of the same key: create, update
-(with a short unified diff of the stored definition), unchanged, invalid, and ``disable`` for a
-recipe that came from a file (``source == "file"``) whose file is gone. Disabled, not deleted: runs
-reference it. ``apply_plan`` is all-or-nothing, like a compiler: one invalid file and nothing is
-written. Each changed definition becomes a new version through ``save_recipe``.
+(with a short unified diff of the stored definition), unchanged, invalid, ``disable`` for a
+recipe that came from a file (``source == "file"``) whose file is gone (disabled, not deleted: runs
+reference it), and ``waiting`` for a file whose only problem is a connection that does not exist
+yet. ``apply_plan`` is all-or-nothing, like a compiler: one invalid file and nothing is written; a
+waiting recipe is left out and said so (it is applied when its connection is created, see
+``app/engine/waiting.py``), so "create the connections after the recipes" is not a dead end.
+Each changed definition becomes a new version through ``save_recipe``.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine.loader import LoadError, load_recipes
+from app.engine.loader import LoadError, LoadResult, load_recipes
 from app.engine.recipes import connection_names, save_recipe, stored_definition
 from app.engine.spec import MappingSpec, RecipeSpec
 from app.models import Recipe, utcnow
 
-ACTIONS = ("create", "update", "unchanged", "invalid", "disable")
+ACTIONS = ("create", "update", "unchanged", "invalid", "disable", "waiting")
 DIFF_LINES = 40
 
 
@@ -39,10 +42,12 @@ class Change:
     diff: str = ""
     adopt: bool = False
     errors: tuple[str, ...] = ()
+    waiting_for: tuple[str, ...] = ()  # connection names a "waiting" recipe needs
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "action": self.action, "file": self.file, "version": self.version,
-                "diff": self.diff, "adopt": self.adopt, "errors": list(self.errors)}
+                "diff": self.diff, "adopt": self.adopt, "errors": list(self.errors),
+                "waiting_for": list(self.waiting_for)}
 
 
 @dataclass
@@ -53,6 +58,7 @@ class Plan:
     errors: list[LoadError] = field(default_factory=list)
     specs: dict[str, RecipeSpec] = field(default_factory=dict)
     mappings: dict[str, MappingSpec] = field(default_factory=dict)
+    loaded: LoadResult | None = None  # what the files loaded to (for the online check)
 
     @property
     def ok(self) -> bool:
@@ -80,7 +86,9 @@ def definition_diff(old: Mapping[str, Any], new: Mapping[str, Any], *, old_name:
 def compute_plan(session: Session, recipes_dir: str | Path, mappings_dir: str | Path) -> Plan:
     """Compare the recipe files with the database; read-only."""
     loaded = load_recipes(recipes_dir, mappings_dir, connections=connection_names(session))
-    plan = Plan(errors=list(loaded.errors), specs=dict(loaded.recipes), mappings=dict(loaded.mappings))
+    waiting = {w.file: w for w in loaded.waiting}
+    plan = Plan(errors=[e for e in loaded.errors if e.file not in waiting], specs=dict(loaded.recipes),
+                mappings=dict(loaded.mappings), loaded=loaded)
     stored = {r.key: r for r in session.scalars(select(Recipe))}
     files = {p.stem: f"{p.parent.name}/{p.name}" for p in sorted(Path(recipes_dir).glob("*.yaml"))}
     by_file: dict[str, list[str]] = {}
@@ -88,6 +96,10 @@ def compute_plan(session: Session, recipes_dir: str | Path, mappings_dir: str | 
         by_file.setdefault(error.file, []).append(str(error))
     for stem, name in files.items():
         spec = next((s for s in loaded.recipes.values() if s.source == name), None)
+        if name in waiting:
+            plan.changes.append(Change(waiting[name].key, "waiting", name, errors=tuple(by_file.get(name, ())),
+                                       waiting_for=waiting[name].connections))
+            continue
         if spec is None:
             plan.changes.append(Change(stem, "invalid", name, errors=tuple(by_file.get(name, ()))))
             continue

@@ -18,7 +18,13 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine.loader import DEFAULT_MAPPINGS_DIR, load_mappings, load_recipe_document, load_recipes
+from app.engine.loader import (
+    DEFAULT_MAPPINGS_DIR,
+    WaitingRecipe,
+    load_mappings,
+    load_recipe_document,
+    load_recipes,
+)
 from app.engine.spec import MappingSpec, RecipeSpec
 from app.models import Connection, Recipe, RecipeVersion, utcnow
 
@@ -126,13 +132,15 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    waiting: list[WaitingRecipe] = field(default_factory=list)  # only a missing connection; not in errors
 
 
 def sync_files(session: Session, recipes_dir: str | Path, mappings_dir: str | Path,
                *, dry_run: bool = False) -> SyncReport:
     """Apply every valid recipe file (all-or-nothing per recipe); invalid ones are reported, not applied."""
     loaded = load_recipes(recipes_dir, mappings_dir, connections=connection_names(session))
-    report = SyncReport(errors=[str(e) for e in loaded.errors])
+    waiting = {w.file for w in loaded.waiting}
+    report = SyncReport(errors=[str(e) for e in loaded.errors if e.file not in waiting], waiting=loaded.waiting)
     for key, spec in sorted(loaded.recipes.items()):
         existing = session.scalar(select(Recipe).where(Recipe.key == key))
         definition = stored_definition(spec, loaded.mappings)

@@ -172,4 +172,5 @@ def _copy(step: Step, run: Run, position: int) -> Step:
         status=step.status, attempt=step.attempt, idempotency_key=step.idempotency_key,
         input=step.input, output=step.output, error=step.error, error_kind=step.error_kind,
         started_at=step.started_at, finished_at=step.finished_at, duration_ms=step.duration_ms,
+        possible_effect_at=step.possible_effect_at,
     )

@@ -13,36 +13,49 @@ so a crash leaves evidence; and the action gets an idempotency key stable across
 (``ponte-<run>-<position>``) plus ``attempt > 1``, which tells it to look for its own earlier result
 before writing again.
 
-A run is executed by the worker that claimed it (``runs.lease_owner``). Every write the runner makes
-is fenced: it goes in one transaction with a conditional UPDATE that renews the lease only while
-this worker still owns the run, and a heartbeat renews it during a long connector call. A worker
-whose lease expired (it stalled, the run was reclaimed) stops at its next write with
-:class:`LeaseLost` and changes nothing; the worker that owns the run now carries on.
+Writes are fenced by the run's lease (:mod:`app.engine.fence`): a worker whose claim was lost
+changes nothing. Waits are scheduled in the database, never slept in a thread: a failed attempt
+retries after the recipe's backoff; a rate limit or a deferral (an action that cannot decide yet
+without risking a second effect) comes back after the time asked and does not use up an attempt,
+up to ``defer_limit_seconds``; a destination whose slots in this process are full
+(:mod:`app.engine.slots`) hands the run back for a moment so the thread serves another recipe.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import clock, hooks, locks
 from app.engine.compiled import RecipeUnusable, compiled_recipe
+from app.engine.fence import LeaseLost, RunSettings, commit_outcome, heartbeat
+from app.engine.fence import commit as _commit
 from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
-from app.logs import run_id_var, step_var
+from app.engine.slots import SLOTS, DestinationBusy
+from app.logcontext import run_id_var, step_var
 from app.models import Connection, Event, Recipe, Run, Step, utcnow
 from app.vault import REDACTOR
 from connectors import registry
-from connectors.sdk import ConfigError, ConnectorError, Context, PermanentError, SkipError, TransientError
+from connectors.sdk import (
+    ConfigError,
+    ConnectorError,
+    Context,
+    DeferredError,
+    PermanentError,
+    RateLimitedError,
+    SkipError,
+    TransientError,
+)
 
 log = logging.getLogger("ponte.engine.runner")
 
@@ -52,25 +65,9 @@ FINAL = frozenset({"succeeded", "filtered", "skipped", "failed"})
 
 MAX_ERROR_CHARS = 2000
 MAX_INTERRUPTIONS = 3  # claims beyond max_attempts that never reached a resting state
-
-
-@dataclass
-class RunSettings:
-    """Knobs the executor passes in.
-
-    ``owner`` is the lease holder's name (None: no lease, e.g. a direct call in a test);
-    ``lease_seconds`` how long each renewal lasts. ``retry_scale`` shrinks retry delays for the
-    demo and tests.
-    """
-
-    retry_scale: float = 1.0
-    sleep: Callable[[float], None] | None = None
-    owner: str | None = None
-    lease_seconds: float = 300.0
-
-
-class LeaseLost(Exception):
-    """This worker no longer owns the run (its lease expired and another worker took it)."""
+BUSY_RETRY_SECONDS = (0.5, 2.0)  # a run whose destination is full comes back within this, unscaled
+NO_EFFECT = (DeferredError, RateLimitedError)  # the action or the service says nothing was written
+__all__ = ["LeaseLost", "RunSettings", "execute_run", "fail_run"]
 
 
 class MappingFailed(PermanentError):
@@ -115,7 +112,7 @@ def _execute(session: Session, run_id: int, settings: RunSettings, attempt: int 
         return run.status if run else "missing"
     if attempt is not None and run.attempt != attempt:
         raise LeaseLost(f"run {run_id}: claimed as attempt {attempt}, now at attempt {run.attempt}")
-    if run.attempt > run.max_attempts + MAX_INTERRUPTIONS:
+    if _failed_attempts(run) > run.max_attempts + MAX_INTERRUPTIONS:
         # Claimed again and again without ever reaching a resting state: its worker dies on it.
         run.error = (f"gave up after {run.attempt} attempts: the worker stopped during this run each time "
                      "(killed, out of memory?); see the worker's logs, then replay it")
@@ -155,6 +152,10 @@ def _execute(session: Session, run_id: int, settings: RunSettings, attempt: int 
         return _finish(session, run, "succeeded", settings)
     except StepFailed as failure:
         return _handle_failure(session, run, recipe, policy, failure, settings)
+    except DestinationBusy as busy:
+        # Not this run's failure: its next call would wait on a full destination. Back to the queue.
+        log.debug("run %s: %s; back to the queue", run.id, busy)
+        return _defer(session, run, settings, random.uniform(*BUSY_RETRY_SECONDS))
 
 
 def _trigger_step(session, run, recipe, spec, steps, settings, since) -> dict[str, Any]:  # noqa: ANN001
@@ -168,13 +169,15 @@ def _trigger_step(session, run, recipe, spec, steps, settings, since) -> dict[st
     connector, trigger = registry.get_trigger(spec.trigger.event)
     connection = (session.get(Connection, recipe.trigger_connection_id)
                   if recipe.trigger_connection_id is not None else None)
-    step = _begin_step(session, run, 0, TRIGGER_STEP, spec.trigger.event, existing, payload, settings)
+    destination = connection.name if connection is not None else spec.trigger.event
+    with SLOTS.hold(destination, settings.destination_limit):
+        step = _begin_step(session, run, 0, TRIGGER_STEP, spec.trigger.event, existing, payload, settings)
 
-    def produce() -> dict[str, Any]:
-        ctx = _context(connection, step, settings, since, session.get_bind())
-        return trigger.output(ctx, payload, spec.trigger.options or {})
+        def produce() -> dict[str, Any]:
+            ctx = _context(connection, step, settings, since, session.get_bind())
+            return trigger.output(ctx, payload, spec.trigger.options or {})
 
-    output = _call(session, run, step, produce, connection, settings)
+        output = _call(session, run, step, produce, connection, settings)
     run.trigger_output = output
     _commit(session, run, settings)
     return output
@@ -184,6 +187,11 @@ def _action_step(session, run, step_spec, position, existing, doc, settings, sin
     if existing is not None and existing.status == "succeeded":
         return existing.output
     _, action = registry.get_action(step_spec.action)
+    with SLOTS.hold(step_spec.connection, settings.destination_limit):
+        return _run_action(session, run, step_spec, position, existing, doc, settings, since, action)
+
+
+def _run_action(session, run, step_spec, position, existing, doc, settings, since, action) -> Any:  # noqa: ANN001
     step = _begin_step(session, run, position, step_spec.key, step_spec.action, existing, None, settings)
     try:
         mapped = step_spec.mapping.apply(doc)
@@ -207,6 +215,9 @@ def _begin_step(session, run, position, key, action_key, existing, step_input, s
     """Record the attempt *before* calling out, so a crash leaves the attempt count behind."""
     step_var.set(key)
     step = existing or Step(run_id=run.id, position=position, key=key, action_key=action_key, attempt=0)
+    if existing is not None and existing.status == "running":
+        # Taken over from a worker that stopped mid-call: its write may have landed until now.
+        step.possible_effect_at = utcnow()
     step.attempt += 1
     step.status = "running"
     step.input = step_input
@@ -219,15 +230,24 @@ def _begin_step(session, run, position, key, action_key, existing, step_input, s
     return step
 
 
-def _end_step(session, run, step, status, settings, *, output=None, error=None, kind=None) -> None:  # noqa: ANN001
-    step.status = status
-    step.output = output
-    step.error = error
-    step.error_kind = kind
-    step.finished_at = utcnow()
-    if step.started_at is not None:
-        step.duration_ms = int((step.finished_at - _aware(step.started_at)).total_seconds() * 1000)
-    _commit(session, run, settings)
+def _end_step(session, run, step, status, settings, *, output=None, error=None, kind=None,  # noqa: ANN001
+              may_have_written=False) -> None:
+    """Record the outcome of an attempt; kept through a database hiccup (see fence.commit_outcome)."""
+    finished = utcnow()
+    started = step.started_at
+
+    def apply() -> None:
+        step.status = status
+        step.output = output
+        step.error = error
+        step.error_kind = kind
+        step.finished_at = finished
+        if may_have_written:
+            step.possible_effect_at = finished
+        if started is not None:
+            step.duration_ms = int((finished - _aware(started)).total_seconds() * 1000)
+
+    commit_outcome(session, run, settings, apply)
 
 
 def _call(session, run, step, fn, connection, settings) -> Any:  # noqa: ANN001
@@ -239,18 +259,20 @@ def _call(session, run, step, fn, connection, settings) -> Any:  # noqa: ANN001
     _commit(session, run, settings)
     started = time.monotonic()
     try:
-        with _heartbeat(session, run.id, run.attempt, settings):
+        with heartbeat(session, run.id, run.attempt, settings):
             output = fn()
     except ConnectorError as exc:
         status = "skipped" if isinstance(exc, SkipError) else (
             "retrying" if isinstance(exc, TransientError) else "failed")
-        _end_step(session, run, step, status, settings, error=_clean(exc.user_message), kind=exc.kind)
+        _end_step(session, run, step, status, settings, error=_clean(exc.user_message), kind=exc.kind,
+                  may_have_written=not isinstance(exc, NO_EFFECT))
         log.warning("step %s failed (%s): %s", step.key, exc.kind, _clean(exc.internal_message))
         raise StepFailed(exc, step, connection) from None
     except Exception as exc:  # noqa: BLE001 - a connector bug must fail the run, not lose it
         log.exception("step %s raised an unexpected error", step.key)
         message = f"internal error in {step.action_key}: {exc.__class__.__name__}: {exc}"
-        _end_step(session, run, step, "failed", settings, error=_clean(message), kind="internal")
+        _end_step(session, run, step, "failed", settings, error=_clean(message), kind="internal",
+                  may_have_written=True)
         raise StepFailed(exc, step, connection) from None
     _end_step(session, run, step, "succeeded", settings, output=output)
     log.info("step %s succeeded in %.0f ms", step.key, (time.monotonic() - started) * 1000)
@@ -264,17 +286,26 @@ def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFail
     run.error_kind = getattr(error, "kind", "internal")
     if isinstance(error, SkipError):
         return _finish(session, run, "skipped", settings)
-    if isinstance(error, TransientError) and not policy.exhausted(run.attempt):
-        delay = policy.delay(run.attempt, error.retry_after)
+    if isinstance(error, NO_EFFECT):
+        if not _deferred_too_long(run, settings):
+            asked = error.retry_after
+            return _defer(session, run, settings,
+                          policy.delay(1) if asked is None else max(0.0, float(asked)) * policy.scale)
+        hours = settings.defer_limit_seconds / 3600
+        run.error = f"could not be completed within {hours:g} h: {run.error}"
+        failure.step.status = "failed"
+    elif isinstance(error, TransientError) and not policy.exhausted(_failed_attempts(run)):
+        delay = policy.delay(_failed_attempts(run), error.retry_after)
         run.status = "retrying"
         run.next_attempt_at = utcnow() + timedelta(seconds=delay)
         run.lease_owner = None
         run.lease_expires_at = None
         _commit(session, run, settings)
-        log.info("run %s will retry in %.0f s (attempt %s of %s)", run.id, delay, run.attempt, run.max_attempts)
+        log.info("run %s will retry in %.0f s (attempt %s of %s)", run.id, delay, _failed_attempts(run),
+                 run.max_attempts)
         return "retrying"
-    if isinstance(error, TransientError):
-        run.error = f"gave up after {run.attempt} attempts: {run.error}"
+    elif isinstance(error, TransientError):
+        run.error = f"gave up after {_failed_attempts(run)} attempts: {run.error}"
         failure.step.status = "failed"  # no retry is coming: the step must not say "waiting to retry"
     rejected = failure.connection if isinstance(error, ConfigError) else None
     if rejected is not None:
@@ -287,6 +318,28 @@ def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFail
         hooks.fire("connection_rejected", connection_id=rejected.id, name=rejected.name,
                    error=rejected.status_message)
     return status
+
+
+def _failed_attempts(run: Run) -> int:
+    """Claims that counted: deferrals (rate limits, busy destinations, released claims) do not."""
+    return run.attempt - (run.deferrals or 0)
+
+
+def _deferred_too_long(run: Run, settings: RunSettings) -> bool:
+    started = _aware(run.started_at) if run.started_at is not None else utcnow()
+    return (utcnow() - started).total_seconds() > settings.defer_limit_seconds
+
+
+def _defer(session: Session, run: Run, settings: RunSettings, delay: float) -> str:
+    """Back to the queue, due in ``delay`` seconds, without using up an attempt."""
+    run.status = "retrying"
+    run.deferrals = (run.deferrals or 0) + 1
+    run.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    run.lease_owner = None
+    run.lease_expires_at = None
+    _commit(session, run, settings)
+    log.info("run %s deferred for %.1f s", run.id, delay)
+    return "retrying"
 
 
 def _give_up(session: Session, run: Run, recipe: Recipe, settings: RunSettings) -> str:
@@ -317,7 +370,7 @@ def fail_run(session: Session, run_id: int, message: str, settings: RunSettings 
         step.status = "failed"
         step.error = f"interrupted: {message}"
         step.error_kind = "internal"
-        step.finished_at = utcnow()
+        step.finished_at = step.possible_effect_at = utcnow()
     try:
         status = _finish(session, run, "failed", settings)
     except LeaseLost:
@@ -339,38 +392,6 @@ def _finish(session, run, status: str, settings: RunSettings) -> str:  # noqa: A
     _commit(session, run, settings)
     log.info("run %s %s", run.id, status)
     return status
-
-
-def _renew(session: Session, run_id: int, attempt: int, settings: RunSettings) -> bool:
-    """Extend the lease while this claim (owner and attempt) still holds it; False once it does not."""
-    with session.no_autoflush:  # the check must see the stored row, before this write's changes
-        result = session.execute(
-            update(Run)
-            .where(Run.id == run_id, Run.lease_owner == settings.owner, Run.attempt == attempt,
-                   Run.status == "running")
-            .values(lease_expires_at=utcnow() + timedelta(seconds=settings.lease_seconds))
-            .execution_options(synchronize_session=False)
-        )
-    return result.rowcount == 1
-
-
-def _commit(session: Session, run: Run, settings: RunSettings) -> None:
-    """Commit the runner's pending writes, fenced by the lease (see the module docstring)."""
-    if settings.owner is not None and not _renew(session, run.id, run.attempt, settings):
-        session.rollback()
-        raise LeaseLost(f"run {run.id}: lease of {settings.owner} lost; another worker owns the run")
-    session.commit()
-
-
-@contextmanager
-def _heartbeat(session: Session, run_id: int, attempt: int, settings: RunSettings) -> Iterator[None]:
-    """Renew the lease every third of its length while a connector call is in flight."""
-    if settings.owner is None:
-        yield
-        return
-    with locks.renewing(session.get_bind(), lambda own: _renew(own, run_id, attempt, settings),
-                        settings.lease_seconds / 3, f"run {run_id}'s lease"):
-        yield
 
 
 def _chain_started_at(session: Session, run: Run) -> datetime:
@@ -403,6 +424,8 @@ def _context(connection: Connection | None, step: Step, settings: RunSettings, s
         connection_name=connection.name if connection is not None else "",
         sleep=settings.sleep,
         first_attempt_at=since,
+        previous_attempt_at=_aware(step.possible_effect_at) if step.possible_effect_at else None,
+        wait_scale=settings.retry_scale,
         lock=partial(_exclusive, bind),
         timezone=clock.zone_name(),
     )
@@ -422,6 +445,4 @@ def _clean(message: str) -> str:
 
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything Ponte stores is UTC."""
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

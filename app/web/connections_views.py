@@ -26,6 +26,7 @@ from app.connections import (
     webhook_url,
 )
 from app.db import get_session
+from app.engine.waiting import apply_waiting
 from app.models import Connection
 from app.vault import VaultError
 from app.web import bp
@@ -100,6 +101,10 @@ def connection_new() -> ResponseReturnValue:
         else:
             flash(_("Connection %(name)s created. Test it, then configure the webhook if there is one.",
                     name=connection.name), "success")
+            applied = apply_waiting(session, current_app.config, connection.name)
+            if applied:
+                flash(_("Automations that were waiting for this connection are now active: %(keys)s.",
+                        keys=", ".join(applied)), "success")
             target = request.args.get("next")
             return redirect(_safe_next(target) if target else url_for("web.connection_edit",
                                                                       connection_id=connection.id))

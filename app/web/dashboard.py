@@ -1,17 +1,19 @@
-"""The home page: runs by status (24 h and 7 days), failing recipes, recently rejected deliveries."""
+"""The home page: runs by status (24 h and 7 days), failing recipes, recently rejected deliveries, and
+recipe files waiting for a connection (applied as soon as it is created)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import get_session
+from app.engine.waiting import waiting_for_config
 from app.models import RUN_STATUSES, Connection, Recipe, Run, WebhookDelivery, utcnow
 from app.web import bp
 
@@ -59,4 +61,5 @@ def dashboard() -> ResponseReturnValue:
         failing=failing_recipes(session), deliveries=deliveries,
         recipes_count=session.scalar(select(func.count(Recipe.id))) or 0,
         connections_count=session.scalar(select(func.count(Connection.id))) or 0,
+        waiting=waiting_for_config(session, current_app.config),
     )

@@ -68,7 +68,7 @@ def demo_signature() -> ResponseReturnValue:
     body = {"template_id": TEMPLATE_ID, "name": f"Contrato {customer['name']}",
             "signers": [{"name": customer["name"], "email": customer["email"]}], "sign": True,
             "answers": {"NOME COMPLETO": customer["name"], "CPF": customer["cpfCnpj"], "VALOR": "1.500,00",
-                        "VENCIMENTO": due.strftime("%d/%m/%Y"), "EMAIL": customer["email"]}}
+                        "VENCIMENTO": due.strftime("%d/%m/%Y"), "EMAIL DO CLIENTE": customer["email"]}}
     if _post(f"{current_app.config['DEMO_ZAPSIGN_URL']}/_sandbox/docs", body):
         flash(_("A contract was signed in the ZapSign double; its run appears below in a moment."), "success")
     return redirect(url_for("web.runs"))

@@ -60,6 +60,7 @@ ERROR_KIND_LABELS = {
     "config": _l("settings or credentials"),
     "transient": _l("temporary failure"),
     "rate_limited": _l("rate limit"),
+    "deferred": _l("waiting to confirm, no attempt used"),
     "permanent": _l("refused by the service"),
     "skip": _l("nothing to do"),
     "webhook_auth": _l("webhook not authenticated"),

@@ -106,7 +106,8 @@ def faulty_destinations(stack: FaultStack, *, events: int = 500, rate: float = 0
     and ZapSign's document list lags like its ~60 s cache (scaled as Ponte's waits are, by
     RETRY_DELAY_SCALE, unless ``list_cache_seconds`` says otherwise)."""
     cache = stack.retry_scale * 60 if list_cache_seconds is None else list_cache_seconds
-    stack.chaos(rate=rate, retry_after=1, slow_seconds=slow_seconds, seed=7, list_cache_seconds=cache,
+    stack.list_cache(cache)
+    stack.chaos(rate=rate, retry_after=1, slow_seconds=slow_seconds, seed=7,
                 **({"weights": weights} if weights else {}))
     envelopes = stack.new_charges(events)
     sent = stack.send_all(envelopes, senders)

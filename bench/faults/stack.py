@@ -168,6 +168,12 @@ class FaultStack:
         for url in (self.doubles.asaas.url, self.doubles.zapsign.url):
             requests.post(f"{url}/_sandbox/chaos", json=settings, timeout=5).raise_for_status()
 
+    def list_cache(self, seconds: float) -> None:
+        """How long a new document stays out of the ZapSign double's list (ZapSign caches it ~60 s)."""
+        assert self.doubles is not None
+        requests.post(f"{self.doubles.zapsign.url}/_sandbox/config", json={"list_cache_seconds": seconds},
+                      timeout=5).raise_for_status()
+
     def chaos_report(self) -> dict[str, Any]:
         assert self.doubles is not None
         return {name: requests.get(f"{url}/_sandbox/chaos", timeout=5).json()

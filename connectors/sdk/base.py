@@ -16,6 +16,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 JSON = dict[str, Any]
+Problem = tuple[tuple[str | int, ...], str]  # (path inside the step's input, message)
+
+
+class _Runtime:
+    """The value of an input field that only a run can tell (it reads the event)."""
+
+    def __repr__(self) -> str:
+        return "RUNTIME"
+
+
+RUNTIME: Any = _Runtime()
 
 
 def load_json(anchor: str, name: str) -> Any:
@@ -32,6 +43,13 @@ class Context:
     ``attempt`` starts at 1; above 1 an action must look for its own earlier result first.
     ``first_attempt_at`` (UTC) is no later than the first attempt with this idempotency key: an
     action searching for its own earlier result need not look at anything older.
+    ``previous_attempt_at`` (UTC) is no earlier than the latest moment an earlier attempt with this
+    idempotency key may have reached the service (when it ended, or when a crashed one was taken
+    over); None when no earlier attempt can have written (a first attempt; only rate limits or
+    deferrals before). A search that a cache may lag behind is trusted only once the
+    cache has had time to show that attempt's write. ``wait_scale`` is the engine's scale for waits
+    (1 against real services; below 1 in tests and the demo, against local doubles): a delay the
+    connector measures itself (a cache's lifetime) is multiplied by it, like the waits it asks for.
     ``exclusive(name)`` holds a lock shared by every worker of this Ponte for a read-then-write the
     service cannot make atomic (find a customer by CPF, else create it); outside the engine (unit
     tests, previews) it holds nothing. ``timezone`` is the business's zone (``PONTE_TIMEZONE``):
@@ -45,6 +63,8 @@ class Context:
     connection_name: str = ""
     sleep: Callable[[float], None] | None = None
     first_attempt_at: datetime | None = None
+    previous_attempt_at: datetime | None = None
+    wait_scale: float = 1.0
     lock: Callable[[str], AbstractContextManager[None]] | None = None
     timezone: str = "America/Sao_Paulo"
 
@@ -139,7 +159,14 @@ class Trigger:
 
 @dataclass(frozen=True)
 class Action:
-    """Something Ponte does in a service. ``idempotency`` says how a retry avoids doing it twice."""
+    """Something Ponte does in a service. ``idempotency`` says how a retry avoids doing it twice.
+
+    ``check_online(ctx, input)`` asks the service, before any run, whether a step can work (the
+    template it fills exists and has the variables the step maps). ``input`` is the step's input as
+    known at load time: constants as written, fields computed from the event as :data:`RUNTIME`.
+    It returns problems as ``(path inside input, message)``, which ``recipes validate --online``
+    prints as ``file:line``; it raises a ConnectorError when the service cannot be asked.
+    """
 
     key: str
     title: str
@@ -150,6 +177,7 @@ class Action:
     run: Callable[[Context, JSON], JSON]
     idempotency: str
     title_pt: str = ""
+    check_online: Callable[[Context, JSON], list[Problem]] | None = None
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,19 @@
     ConnectorError                 base: user_message (shown) + internal_message (logged, redacted)
     ├── ConfigError                credentials, plan or settings the user must fix: no retry, flag it
     ├── TransientError             5xx, timeout, connection reset: retry with backoff
-    │   └── RateLimitedError       429: retry after ``retry_after`` seconds
+    │   ├── RateLimitedError       429: retry after ``retry_after`` seconds (not a failed attempt)
+    │   └── DeferredError          not a failure: the action cannot decide yet; come back after
+    │                              ``retry_after`` seconds (not a failed attempt)
     ├── PermanentError             the service refused this input (400, 404, 422): fail this run
     ├── SkipError                  nothing to do for this item (already paid, removed): skip, not fail
     └── WebhookAuthError           an inbound delivery without the right secret: 401, store nothing
 
 A ``TransientError`` with ``ambiguous=True`` means a write may have reached the service (timeout or
 5xx on POST); the action must look for its own earlier result (by idempotency key) before writing
-again. Secrets never go into these messages: the engine redacts them again before storing anything.
+again. A ``RateLimitedError`` or ``DeferredError`` does not use up one of the recipe's attempts: the
+engine schedules the step again after ``retry_after`` (in the database, never a sleeping thread), up
+to a deadline, after which the run fails for a person. Secrets never go into these messages: the
+engine redacts them again before storing anything.
 """
 
 from __future__ import annotations
@@ -65,6 +70,16 @@ class RateLimitedError(TransientError):
     """The service said "too many requests"; ``retry_after`` is how long it asked us to wait."""
 
     kind = "rate_limited"
+
+
+class DeferredError(TransientError):
+    """The action cannot decide yet without risking a second effect, so it asks to be called later.
+
+    Examples: a search for an earlier attempt's document may not see it yet (a list cache), or was
+    cut short by its bounds. Nothing failed; the step comes back after ``retry_after`` seconds.
+    """
+
+    kind = "deferred"
 
 
 class PermanentError(ConnectorError):

@@ -35,6 +35,9 @@ log = logging.getLogger("ponte.http")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_SERVICE_WAIT = 24 * 3600.0  # a longer Retry-After counts as a day (and keeps dates in range)
+# The longest wait slept inside a call. A longer one (a 429's Retry-After of 30 s) is raised instead,
+# and the engine schedules the step again in the database: a thread never sleeps on one service.
+MAX_INLINE_WAIT = 2.0
 ErrorParser = Callable[[requests.Response], str]
 _SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
 # Raised while building the request, so nothing was sent: the connection's settings are wrong.
@@ -105,7 +108,7 @@ class HttpClient:
         timeout: tuple[float, float] = (5.0, 20.0),
         max_retries: int = 3,
         backoff: float = 0.5,
-        max_wait: float = 30.0,
+        max_wait: float = MAX_INLINE_WAIT,
         sleep: Callable[[float], None] | None = None,
         session: requests.Session | None = None,
     ) -> None:

@@ -1,12 +1,16 @@
 """ZapSign actions: create a document from a DOCX template, fetch a document.
 
-Idempotency of ``create_document_from_template``: ZapSign has no idempotency key, so the document
-carries ``external_id`` (the step's idempotency key unless the recipe sets one). On a retry
-(``ctx.attempt > 1``) the action first looks for a recent document with that ``external_id`` and
-returns it with ``reused: true`` instead of creating a second one (:func:`find_by_external_id`).
-ZapSign caches its document list for up to ~60 s, so a document created moments ago may not be
-listed yet: on the first retry a miss is not trusted, the action asks the engine to come back after
-the cache has expired, and only a later attempt creates again.
+Idempotency of ``create_document_from_template``: ZapSign has no idempotency key and no lookup by
+``external_id`` (its documented list filters are status, folder, deleted, signer e-mail and creation
+dates), so the document carries ``external_id`` (the step's idempotency key unless the recipe sets
+one) and every attempt after the first looks for it before creating (:func:`find_by_external_id`).
+
+ZapSign caches its document list for up to 60 s ("This endpoint is cached by default with a TTL of
+60 seconds"), so a miss is trusted only when the last attempt that may have created the document
+(``ctx.previous_attempt_at``: it failed ambiguously or its worker died) is older than that; before,
+the action defers (:class:`DeferredError`: a scheduled re-check that is not a failed attempt), on
+every attempt number. A search that cannot finish within its per-call budget defers too: the run
+waits and tries again rather than failing for good or creating a possible second contract.
 """
 
 from __future__ import annotations
@@ -16,17 +20,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from connectors.sdk import Action, Context, HttpClient, PermanentError, TransientError, load_json
+from connectors.sdk import Action, Context, DeferredError, HttpClient, PermanentError, load_json
 from connectors.sdk.base import JSON
 
 from .client import client_for, sign_url
+from .online import check_template
 from .status import normalise_document
 from .triggers import WEBHOOK_EXAMPLES
 
 SCHEMAS: JSON = load_json(__file__, "action_schemas.json")
 LIST_CACHE_SECONDS = 60
-MAX_LIST_PAGES = 20  # most recent documents of the signer (or of the account) since the first attempt
-MAX_DETAIL_FETCHES = 25  # list items without external_id we open to compare
+LIST_CACHE_MARGIN_SECONDS = 5
+MAX_LIST_PAGES = 50  # per call: pages of documents of the signer (or of the account) since the first attempt
+MAX_DETAIL_FETCHES = 50  # per call: list items without external_id we open to compare
+INCONCLUSIVE_RETRY_SECONDS = 300  # a search cut short by its budget is tried again after this
 
 
 def _text(value: Any) -> str | None:
@@ -121,9 +128,10 @@ def find_by_external_id(
     or replayed a week later, still finds its document. List items that omit ``external_id`` are
     opened (at most ``MAX_DETAIL_FETCHES``) to compare.
 
-    None means "certainly not there". When the bounds stop the search before the window's end, the
-    answer is a PermanentError instead: creating then could make a second contract, so a person
-    decides (look in ZapSign; replay with force to create it anyway).
+    None means "certainly not there" (as far as the list shows; see the module docstring for its
+    cache). When the budget stops the search before the window's end, the answer is a DeferredError:
+    creating then could make a second contract, and failing would leave a person to decide something
+    a later, quieter search can settle.
     """
     first = ctx.first_attempt_at or datetime.now(UTC)
     since = (first.date() - timedelta(days=1)).isoformat()
@@ -152,12 +160,12 @@ def find_by_external_id(
         if not more:
             break
     if more or unchecked:
-        raise PermanentError(
-            f"could not confirm that an earlier attempt did not already create this document (external_id "
-            f"{external_id}): ZapSign lists too many documents since {since}. Look for it in ZapSign; to "
-            "create it anyway, replay the run from the trigger with force",
-            internal_message=f"zapsign: search for {external_id} stopped at its bounds (more={more}, "
-                             f"unchecked={unchecked})",
+        raise DeferredError(
+            "ZapSign lists too many recent documents to confirm yet that an earlier attempt did not "
+            "already create this one; searching again later before creating it",
+            internal_message=f"zapsign: search for {external_id} stopped at its budget (more={more}, "
+                             f"unchecked={unchecked}); deferring",
+            retry_after=INCONCLUSIVE_RETRY_SECONDS,
         )
     ctx.logger.info("zapsign: no document with external_id %s among recent documents", external_id)
     return None
@@ -170,17 +178,31 @@ def create_document_from_template(ctx: Context, data: JSON) -> JSON:
         found = find_by_external_id(ctx, client, external_id, signer_email=_text(data.get("signer_email")))
         if found:
             return document_output(ctx, found, external_id, reused=True)
-        if ctx.attempt == 2:
-            raise TransientError(
+        wait = seconds_until_listed(ctx)
+        if wait > 0:
+            raise DeferredError(
                 "ZapSign's document list may not show a document created in the last minute yet; "
                 "checking again before creating it",
-                internal_message=f"zapsign: external_id {external_id} not listed on attempt 2",
-                retry_after=LIST_CACHE_SECONDS + 5,
+                internal_message=f"zapsign: external_id {external_id} not listed yet; re-checking in {wait:.0f} s",
+                retry_after=wait / ctx.wait_scale if ctx.wait_scale > 0 else wait,
             )
     doc = client.post("/models/create-doc/", json=build_body(data, external_id))
     if not isinstance(doc, dict) or not doc.get("token"):
         raise PermanentError("ZapSign did not return the created document", internal_message=repr(doc)[:300])
     return document_output(ctx, doc, external_id, reused=False)
+
+
+def seconds_until_listed(ctx: Context) -> float:
+    """How long until the list must show whatever the last possibly-writing attempt created (0: now).
+
+    No ``previous_attempt_at`` means no earlier attempt can have written (they were rate limited or
+    deferred before sending): nothing to wait for.
+    """
+    window = (LIST_CACHE_SECONDS + LIST_CACHE_MARGIN_SECONDS) * ctx.wait_scale
+    if ctx.previous_attempt_at is None:
+        return 0.0
+    elapsed = (datetime.now(UTC) - ctx.previous_attempt_at).total_seconds()
+    return max(0.0, window - elapsed)
 
 
 def _doc_path(token: Any) -> str:
@@ -218,11 +240,13 @@ CREATE_DOCUMENT_FROM_TEMPLATE = Action(
     output_schema=SCHEMAS["create_document_from_template"]["output"],
     sample=SCHEMAS["create_document_from_template"]["sample"],
     run=create_document_from_template,
+    check_online=check_template,
     idempotency=(
         "external_id (default: the step's idempotency key) is stored on the document; on a retry the "
         "action lists recent documents and returns the one with that external_id (reused: true). "
-        "The list is cached up to ~60 s, so a miss on the first retry is re-checked after 65 s "
-        "before creating again."
+        "The list is cached up to 60 s, so a miss is trusted only 65 s after the last attempt that "
+        "may have created the document; until then, and when the search is too long to finish, "
+        "the step is deferred (not a failed attempt), never created twice."
     ),
 )
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
 from app.config import ConfigError, load_config, mode_from_env
 from app.db import get_db, normalize_url
+from app.factory import create_app
 
 
 def test_production_refuses_to_start_without_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

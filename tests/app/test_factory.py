@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-import app as app_package
+import app.factory as app_package
 
 
 def test_testing_never_starts_background_services(make_app, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,9 +22,9 @@ if not os.path.exists(CHROMIUM):
 from flask import Flask  # noqa: E402
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.auth import create_user  # noqa: E402
 from app.db import get_db, get_session  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from app.models import Base  # noqa: E402
 from app.vault import generate_key  # noqa: E402
 from sandbox import asaas as asaas_double  # noqa: E402

@@ -89,9 +89,8 @@ class Project:
 def add_connections(app: Flask, asaas_url: str | None = None) -> None:
     with app.app_context():
         session = get_session()
-        values: dict[str, Any] = {"api_key": ASAAS_KEY}
-        if asaas_url:
-            values["base_url"] = f"{asaas_url}/v3"
+        # Never the real Asaas: `recipes plan` asks the services (port 9 refuses at once).
+        values: dict[str, Any] = {"api_key": ASAAS_KEY, "base_url": f"{asaas_url or 'http://127.0.0.1:9'}/v3"}
         create_connection(session, connector_key="asaas", name="asaas", values=values)
         create_connection(session, connector_key="zapsign", name="zapsign",
                           values={"api_token": "zapsign-cli-token", "base_url": "http://127.0.0.1:9/api/v1"})

@@ -43,7 +43,9 @@ def test_charge_created_creates_one_contract_with_mapped_values(stack: Stack) ->
     data = {item["de"]: item["para"] for item in body["data"]}
     assert data["{{VALOR}}"] == "R$\xa01.234,56" or data["{{VALOR}}"] == "R$ 1.234,56"
     assert data["{{CPF}}"] == "249.715.637-92"
-    assert data["{{COBRANCA}}"] == payment["id"]
+    assert data["{{EMAIL DO CLIENTE}}"] == "maria.souza@example.com"
+    assert set(data) == {"{{NOME COMPLETO}}", "{{CPF}}", "{{EMAIL DO CLIENTE}}", "{{VALOR}}", "{{VENCIMENTO}}",
+                         "{{DESCRIÇÃO DO SERVIÇO}}"}  # exactly the double's template variables
     due = date.fromisoformat(payment["dueDate"])
     assert data["{{VENCIMENTO}}"] == due.strftime("%d/%m/%Y")
     trigger, contract = _steps(stack, run.id)
@@ -58,8 +60,8 @@ def test_a_customer_without_email_fails_the_contract_instead_of_leaving_the_vari
     assert run.status == "failed"
     _, contract = _steps(stack, run.id)
     assert contract.status == "failed" and contract.error_kind == "mapping"
-    assert contract.error.startswith("variables.EMAIL: $.customer.email has no value in this event")
-    assert stack.zapsign_requests() == []  # no contract with {{EMAIL}} left in it
+    assert contract.error.startswith("variables.EMAIL DO CLIENTE: $.customer.email has no value in this event")
+    assert stack.zapsign_requests() == []  # no contract with {{EMAIL DO CLIENTE}} left in it
 
 
 def test_a_charge_the_filters_stop_gets_a_filtered_run_with_the_reason(stack: Stack) -> None:
@@ -84,7 +86,7 @@ def test_a_resent_event_is_absorbed(stack: Stack) -> None:
 
 def test_document_signed_finds_or_creates_the_customer_and_creates_one_charge(stack: Stack) -> None:
     answers = {"NOME COMPLETO": "João da Silva", "CPF": "529.982.247-25", "VALOR": "1.500,00",
-               "VENCIMENTO": "10/12/2026", "EMAIL": "joao@example.com"}
+               "VENCIMENTO": "10/12/2026", "EMAIL DO CLIENTE": "joao@example.com"}
     response = requests.post(f"{stack.zapsign}/_sandbox/docs", timeout=5, json={
         "template_id": "c2a8b6a4-1f0e-4b53-9a57-5f0c2e8d7a10", "name": "Contrato João",
         "signers": [{"name": "João da Silva", "email": "joao@example.com"}], "answers": answers, "sign": True,

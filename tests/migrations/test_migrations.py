@@ -14,10 +14,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.cli import alembic_config
 from app.db import create_db_engine, get_db
 from app.engine.store import insert_ignore
+from app.factory import create_app
 from app.models import Base, Event, Recipe, Run, utcnow
 from app.vault import generate_key
 

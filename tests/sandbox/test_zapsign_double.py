@@ -104,7 +104,7 @@ def test_templates_are_paginated_and_have_variables(ctx: Context) -> None:
     assert len(options) == 23 and options[0]["label"] == "Contrato de prestação de serviços"
     assert len(templates(ctx, {"include_inactive": True})) == 26
     variables = [v["value"] for v in template_variables(ctx, {"template_id": SERVICE_CONTRACT_ID})]
-    assert variables == ["NOME COMPLETO", "CPF", "EMAIL", "VALOR", "VENCIMENTO", "DESCRICAO", "COBRANCA"]
+    assert variables == ["NOME COMPLETO", "CPF", "EMAIL DO CLIENTE", "VALOR", "VENCIMENTO", "DESCRIÇÃO DO SERVIÇO"]
 
 
 def test_create_then_get_document(ctx: Context, double: RunningServer) -> None:

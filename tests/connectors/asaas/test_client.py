@@ -12,7 +12,7 @@ from responses import matchers
 
 from connectors.asaas import CONNECTOR
 from connectors.asaas.client import USER_AGENT, base_url, client_for, iter_payments
-from connectors.sdk import ConfigError, Context, PermanentError, TransientError
+from connectors.sdk import ConfigError, Context, PermanentError, RateLimitedError, TransientError
 from tests.connectors.asaas.fakes import BASE, KEY, page_of
 
 
@@ -75,11 +75,20 @@ def test_a_400_carries_every_asaas_error_description_and_code(ctx: Context) -> N
 
 
 @responses.activate
-def test_429_with_retry_after_is_waited_then_retried(ctx: Context, waits: list[float]) -> None:
-    responses.post(f"{BASE}/payments", status=429, headers={"Retry-After": "3"})
+def test_429_with_a_short_retry_after_is_waited_then_retried(ctx: Context, waits: list[float]) -> None:
+    responses.post(f"{BASE}/payments", status=429, headers={"Retry-After": "1"})
     responses.post(f"{BASE}/payments", json={"id": "pay_1"})
     assert client_for(ctx).post("/payments", json={}) == {"id": "pay_1"}
-    assert waits == [3.0]
+    assert waits == [1.0]
+
+
+@responses.activate
+def test_429_with_a_long_retry_after_is_raised_for_the_engine_to_schedule(ctx: Context, waits: list[float]) -> None:
+    responses.post(f"{BASE}/payments", status=429, headers={"Retry-After": "30"})
+    with pytest.raises(RateLimitedError) as caught:
+        client_for(ctx).post("/payments", json={})
+    assert caught.value.retry_after == 30.0
+    assert waits == []  # no thread sleeps on one service
 
 
 @responses.activate

@@ -49,10 +49,10 @@ def test_429_with_retry_after_is_waited_and_retried(client: HttpClient, waits: l
 
 @responses.activate
 def test_ratelimit_reset_header_is_honoured(client: HttpClient, waits: list[float]) -> None:
-    responses.get(f"{BASE}/things", status=429, headers={"RateLimit-Reset": "3"})
+    responses.get(f"{BASE}/things", status=429, headers={"RateLimit-Reset": "2"})
     responses.get(f"{BASE}/things", json=[])
     assert client.get("/things") == []
-    assert waits == [3.0]
+    assert waits == [2.0]
 
 
 @responses.activate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jsonschema
@@ -12,7 +12,7 @@ import pytest
 import responses
 from responses import matchers
 
-from connectors.sdk import Context, PermanentError, TransientError
+from connectors.sdk import Context, DeferredError, TransientError
 from connectors.zapsign import CONNECTOR
 from connectors.zapsign.actions import build_body, create_document_from_template, get_document, split_phone
 
@@ -130,41 +130,70 @@ def test_list_items_without_external_id_are_opened_to_compare(ctx: Context) -> N
     assert out["reused"] is True
 
 
+def _ago(seconds: float) -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("attempt", [2, 3, 7])
 @responses.activate
-def test_a_miss_on_the_first_retry_waits_out_the_list_cache(ctx: Context) -> None:
+def test_a_miss_is_trusted_only_after_the_list_cache_whatever_the_attempt(ctx: Context, attempt: int) -> None:
+    # The battery's case: a 503, then a create that timed out but happened, then a quick retry.
     responses.get(f"{BASE}/docs/", json={"count": 0, "next": None, "previous": None, "results": []})
     create = responses.post(f"{BASE}/models/create-doc/", json=CREATED)
-    with pytest.raises(TransientError) as caught:
-        create_document_from_template(replace(ctx, attempt=2), INPUT)
-    assert caught.value.retry_after and caught.value.retry_after >= 60
+    with pytest.raises(DeferredError) as caught:
+        create_document_from_template(replace(ctx, attempt=attempt, previous_attempt_at=_ago(10)), INPUT)
+    assert 50 <= (caught.value.retry_after or 0) <= 55  # until 65 s after the attempt that may have written
     assert create.call_count == 0
-    out = create_document_from_template(replace(ctx, attempt=3), INPUT)
+    out = create_document_from_template(replace(ctx, attempt=attempt + 1, previous_attempt_at=_ago(70)), INPUT)
     assert out["reused"] is False and create.call_count == 1
 
 
 @responses.activate
-def test_items_it_could_not_open_make_the_search_inconclusive(ctx: Context) -> None:
-    responses.get(f"{BASE}/docs/", json=[{"token": f"t{i}"} for i in range(30)])  # no external_id listed
-    for i in range(30):
+def test_a_retry_after_attempts_that_cannot_have_written_creates_at_once(ctx: Context) -> None:
+    # Earlier attempts were rate limited or deferred before sending: no document can be behind the cache.
+    responses.get(f"{BASE}/docs/", json={"count": 0, "next": None, "previous": None, "results": []})
+    create = responses.post(f"{BASE}/models/create-doc/", json=CREATED)
+    out = create_document_from_template(replace(ctx, attempt=4, previous_attempt_at=None), INPUT)
+    assert out["reused"] is False and create.call_count == 1
+
+
+@responses.activate
+def test_the_cache_window_follows_the_engine_wait_scale(ctx: Context) -> None:
+    responses.get(f"{BASE}/docs/", json={"count": 0, "next": None, "previous": None, "results": []})
+    create = responses.post(f"{BASE}/models/create-doc/", json=CREATED)
+    scaled = replace(ctx, attempt=2, wait_scale=0.01)
+    with pytest.raises(DeferredError) as caught:
+        create_document_from_template(replace(scaled, previous_attempt_at=_ago(0.1)), INPUT)
+    assert (caught.value.retry_after or 0) <= 65  # asked in unscaled seconds; the engine scales it
+    create_document_from_template(replace(scaled, previous_attempt_at=_ago(1)), INPUT)  # 0.65 s window
+    assert create.call_count == 1
+
+
+@responses.activate
+def test_items_it_could_not_open_defer_the_search_instead_of_failing(ctx: Context) -> None:
+    responses.get(f"{BASE}/docs/", json=[{"token": f"t{i}"} for i in range(60)])  # no external_id listed
+    for i in range(60):
         responses.get(f"{BASE}/docs/t{i}/", json={"token": f"t{i}", "external_id": "someone-else"})
     create = responses.post(f"{BASE}/models/create-doc/", json=CREATED)
-    with pytest.raises(PermanentError, match="could not confirm"):
-        create_document_from_template(replace(ctx, attempt=3), {"template_id": TEMPLATE, "signer_name": "M"})
+    with pytest.raises(DeferredError, match="searching again later") as caught:
+        create_document_from_template(replace(ctx, attempt=3, previous_attempt_at=_ago(600)),
+                                      {"template_id": TEMPLATE, "signer_name": "M"})
+    assert caught.value.retry_after == 300
     assert create.call_count == 0
 
 
 @responses.activate
-def test_the_search_is_bounded(ctx: Context) -> None:
+def test_the_search_has_a_budget_per_call_and_defers_past_it(ctx: Context) -> None:
     def page(n: int) -> dict[str, Any]:
-        return {"count": 999, "next": f"{BASE}/docs/?page={n + 1}", "previous": None,
+        return {"count": 9999, "next": f"{BASE}/docs/?page={n + 1}", "previous": None,
                 "results": [{"token": f"d{n}-{i}", "external_id": "no"} for i in range(20)]}
-    for n in range(1, 30):
+    for n in range(1, 70):
         responses.get(f"{BASE}/docs/", json=page(n),
                       match=[matchers.query_param_matcher({"page": str(n)}, strict_match=False)])
     create = responses.post(f"{BASE}/models/create-doc/", json=CREATED)
-    with pytest.raises(PermanentError, match="could not confirm.*replay the run from the trigger with force"):
-        create_document_from_template(replace(ctx, attempt=3), INPUT)
-    assert sum(1 for c in responses.calls if "/docs/" in c.request.url) == 20
+    with pytest.raises(DeferredError):
+        create_document_from_template(replace(ctx, attempt=3, previous_attempt_at=_ago(600)), INPUT)
+    assert sum(1 for c in responses.calls if "/docs/" in c.request.url) == 50
     assert create.call_count == 0  # an inconclusive search never creates: it could be a second contract
 
 
