@@ -16,10 +16,8 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,34 +33,12 @@ from app.models import Base, Connection, Event, Run
 from app.vault import generate_key
 from sandbox.demo import Doubles, start_doubles, wire_demo
 
-from . import procs
+from . import procs, senders
+from .senders import Sent
 
 RECIPE = "asaas_charge_to_contract"
 FINAL = ("succeeded", "failed", "filtered", "skipped")
 RETRY = "retry: {max_attempts: 20, base_delay_seconds: 1, max_delay_seconds: 2}\n"
-
-
-@dataclass
-class Sent:
-    """What the senders saw: every answer's status (None: no answer) and the event ids that got 200."""
-
-    statuses: Counter = field(default_factory=Counter)
-    stored: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, status: int | None, event_id: str | None = None) -> None:
-        with self.lock:
-            self.statuses[status] += 1
-            if status == 200 and event_id:
-                self.stored.add(event_id)
-
-    @property
-    def errors_500(self) -> int:
-        return self.statuses[500]
-
-    @property
-    def errors_5xx(self) -> int:
-        return sum(n for s, n in self.statuses.items() if s is not None and s >= 500)
 
 
 class FaultStack:
@@ -199,58 +175,14 @@ class FaultStack:
             by_payment = {e["payment"]["id"]: e for e in state.events.values() if e["event"] == "PAYMENT_CREATED"}
         return [by_payment[i] for i in ids]
 
-    # -- the senders -----------------------------------------------------------------------------
+    # -- the senders (bench/faults/senders.py) --------------------------------------------------
 
-    def deliver(self, envelope: dict[str, Any], sent: Sent, session: requests.Session,
-                deadline: float) -> None:
-        """POST one delivery until it answers 200, as Asaas re-sends (a refused one is a failure)."""
-        while time.monotonic() < deadline:
-            try:
-                response = session.post(f"{self.url}/webhooks/{self.uid}", json=envelope, timeout=15,
-                                        headers={"asaas-access-token": self.token})
-            except requests.RequestException:
-                sent.record(None)
-                time.sleep(0.2)
-                continue
-            sent.record(response.status_code, envelope["id"])
-            if response.status_code == 200:
-                return
-            if response.status_code < 500 or response.status_code == 500:
-                return  # a 4xx or a 500 is a finding, not something re-sending fixes
-            time.sleep(0.2)
-        raise AssertionError(f"delivery {envelope['id']} never answered 200")
+    def deliver(self, envelope: dict[str, Any], sent: Sent, session: requests.Session, deadline: float) -> None:
+        senders.deliver(self.url, self.uid, self.token, envelope, sent, session, deadline)
 
-    def send_all(self, deliveries: list[dict[str, Any]], senders: int, sent: Sent | None = None,
+    def send_all(self, deliveries: list[dict[str, Any]], senders_count: int, sent: Sent | None = None,
                  timeout: float = 600, pace: float = 0.0) -> Sent:
-        """Deliver every envelope (duplicates included) from ``senders`` threads, each pausing
-        ``pace`` seconds between deliveries (so a load can span a planned crash)."""
-        sent = sent or Sent()
-        todo = list(deliveries)
-        lock = threading.Lock()
-        deadline = time.monotonic() + timeout
-        failures: list[BaseException] = []
-
-        def sender() -> None:
-            with requests.Session() as session:
-                while True:
-                    with lock:
-                        if not todo:
-                            return
-                        envelope = todo.pop()
-                    try:
-                        self.deliver(envelope, sent, session, deadline)
-                    except AssertionError as exc:
-                        failures.append(exc)
-                    time.sleep(pace)
-
-        threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if failures:
-            raise failures[0]
-        return sent
+        return senders.send_all(self.url, self.uid, self.token, deliveries, senders_count, sent, timeout, pace)
 
     # -- the verdict -----------------------------------------------------------------------------
 
