@@ -51,7 +51,8 @@ def run(name: str, db_url: str | None, workdir: Path, scale: float, retry_scale:
             result = fuzz.fuzz(stack, count=n(10_000))
         else:
             assert proxy is not None
-            result = scenarios.database_outage(stack, proxy, events=n(600), outage_seconds=20)
+            result = scenarios.database_outage(stack, proxy, events=n(600), outage_seconds=20,
+                                               send_seconds=max(30.0, 60 * scale))
     finally:
         stack.stop()
         if proxy is not None:

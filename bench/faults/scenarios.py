@@ -92,13 +92,6 @@ def crash(stack: FaultStack, *, events: int = 1000, senders: int = 8, worker_kil
                  refused_while_down=sent.statuses[None])
 
 
-def _wait_for_progress(stack: FaultStack, step: int, steps: int, events: int, timeout: float = 120) -> None:
-    """Until a share of the runs exists, so the cut lands in the middle of the work."""
-    deadline = time.monotonic() + timeout
-    while stack.verdict()["runs"] < events * step / (steps + 1) and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-
 def faulty_destinations(stack: FaultStack, *, events: int = 500, rate: float = 0.3, senders: int = 8,
                         slow_seconds: float = 21.0, weights: dict[str, float] | None = None,
                         list_cache_seconds: float | None = None, drain_timeout: float = 1800) -> Result:
@@ -120,18 +113,19 @@ def faulty_destinations(stack: FaultStack, *, events: int = 500, rate: float = 0
 
 
 def database_outage(stack: FaultStack, proxy: Any, *, events: int = 600, senders: int = 8,
-                    outage_seconds: float = 20.0, drain_timeout: float = 900) -> Result:
-    """The database refuses connections and cuts open ones for ``outage_seconds`` mid-load."""
+                    outage_seconds: float = 20.0, send_seconds: float = 60.0, drain_timeout: float = 900) -> Result:
+    """The database refuses connections and cuts open ones for ``outage_seconds``, a third of the way
+    into a load paced over ``send_seconds`` (so webhooks and workers both meet the outage)."""
     envelopes = stack.new_charges(events)
     sent = Sent()
-    load = threading.Thread(target=stack.send_all, args=(envelopes, senders, sent), daemon=True)
+    load = threading.Thread(target=stack.send_all, args=(envelopes, senders, sent),
+                            kwargs={"pace": send_seconds * senders / events}, daemon=True)
     load.start()
-    _wait_for_progress(stack, 1, 2, events)
+    time.sleep(send_seconds / 3)
     proxy.cut()
     time.sleep(outage_seconds)
     proxy.restore()
     load.join()
     drained = stack.wait_drained(events, drain_timeout)
-    result = check(stack, events, sent, drained, outage_seconds=outage_seconds,
-                   answers_503=sent.statuses[503])
-    return result
+    return check(stack, events, sent, drained, outage_seconds=outage_seconds,
+                 answers_503=sent.statuses[503], no_answer=sent.statuses[None])

@@ -95,8 +95,10 @@ def proxied(pg_url: str, tmp_path: Path) -> Iterator[tuple[FaultStack, TcpProxy]
 def test_a_database_refusing_connections_for_a_while_loses_and_doubles_nothing(
         proxied: tuple[FaultStack, TcpProxy]) -> None:
     stack, proxy = proxied
-    result = scenarios.database_outage(stack, proxy, events=150, senders=8, outage_seconds=12, drain_timeout=200)
+    result = scenarios.database_outage(stack, proxy, events=150, senders=8, outage_seconds=12, send_seconds=30,
+                                       drain_timeout=200)
     _holds(result, stack)
+    assert result["answers_503"] > 0, result  # the webhooks met the outage too, and said so
 
 
 @pytest.mark.timeout(120)
