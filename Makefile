@@ -7,13 +7,14 @@ HOST   ?= 127.0.0.1
 # Shown in webhook URLs and the first-start message; set it to the public address behind a proxy.
 export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint migrate demo worker help
+.PHONY: run test lint migrate demo worker help catalogs
 
 help:
 	@echo "make run    install, migrate and serve on http://$(HOST):$(PORT) (PORT=... to change)"
 	@echo "make test   install dev requirements and run the test suite"
 	@echo "make demo   Ponte + local Asaas/ZapSign doubles + demo recipes (offline), on its own database"
-	@echo "make lint   ruff check"
+	@echo "make lint   ruff check, and every connector's translation catalog complete and compiled"
+	@echo "make catalogs  add new connector texts to their .po files and compile the .mo files"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +51,9 @@ test: $(VENV)/.requirements-dev.stamp
 
 lint: $(VENV)/.requirements-dev.stamp
 	$(BIN)/ruff check .
+	$(BIN)/python -m connectors.sdk.catalogs check
+
+# Each connector's labels: new texts go into its .po (translate them), then every .mo is compiled.
+catalogs: $(VENV)/.requirements.stamp
+	$(BIN)/python -m connectors.sdk.catalogs update
+	$(BIN)/pybabel compile -d app/translations

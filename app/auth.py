@@ -1,50 +1,52 @@
 """Who is asking: Flask-Login sessions for people, ``Authorization: Bearer`` API tokens for scripts.
 
-Both end up as ``flask_login.current_user``. API tokens are shown once and stored as sha256 hex.
+Both end up as ``flask_login.current_user``; a bearer token also sets ``g.api_token``, whose scope
+(``app.tokens``) bounds what the request may do. Tokens authenticate ``/api`` only, never pages.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Request, abort, redirect, request, url_for
+from flask import Flask, Request, abort, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import get_session
 from app.models import ApiToken, User, utcnow
+from app.tokens import TOKEN_PREFIX, create_api_token, effective_scope, find_live, hash_token, rank
 
-TOKEN_PREFIX = "ponte_"  # noqa: S105 (a marker, not a secret)
+__all__ = ["TOKEN_PREFIX", "admin_required", "create_api_token", "create_user", "current_token", "hash_token",
+           "login_required_json", "request_scope", "user_for_token"]
 login_manager = LoginManager()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for ``user``; returns the row and the plaintext, which is never stored."""
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, token_hash=hash_token(plaintext), prefix=plaintext[:8])
-    session.add(token)
-    session.flush()
-    return token, plaintext
-
-
 def user_for_token(session: Session, plaintext: str) -> User | None:
-    """The active user owning ``plaintext`` (and mark the token used), or None."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext)))
-    if token is None or not token.user.active:
+    """The active user owning a live ``plaintext`` token (and mark the token used), or None."""
+    token = find_live(session, plaintext)
+    if token is None:
         return None
     token.last_used_at = utcnow()
     session.commit()
+    g.api_token = token
     return token.user
+
+
+def current_token() -> ApiToken | None:
+    """The bearer token this request authenticated with, or None for a session."""
+    return g.get("api_token")
+
+
+def request_scope() -> str:
+    """What this request may do: the token's effective scope, or the person's role in a session."""
+    token = current_token()
+    if token is not None:
+        return effective_scope(token)
+    return "admin" if current_user.is_authenticated and current_user.role == "admin" else "operate"
 
 
 def generate_password() -> str:
@@ -60,6 +62,10 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def wants_api(req: Request) -> bool:
+    return req.path == "/api" or req.path.startswith("/api/")
 
 
 def wants_json(req: Request) -> bool:
@@ -84,7 +90,7 @@ def init_app(app: Flask) -> None:
     def _load_user_from_token(req: Request) -> User | None:
         header = req.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
+        if scheme.lower() != "bearer" or not value.strip() or not wants_api(req):
             return None
         return user_for_token(get_session(), value.strip())
 
@@ -116,6 +122,8 @@ def admin_required(view: F) -> F:
             return login_manager.unauthorized()
         if current_user.role != "admin":
             abort(403, description="this needs the admin role")
+        if rank(request_scope()) < rank("admin"):
+            abort(403, description=f"this needs a token with the admin scope; this one has {request_scope()!r}")
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

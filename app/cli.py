@@ -1,4 +1,4 @@
-"""Flask CLI: ``flask --app wsgi <group> <command>``. Groups: db, users, keys, connections.
+"""Flask CLI: ``flask --app wsgi <group> <command>``. Groups: db, users, keys, connections, tokens.
 
 Every command reports problems as ``Error: ...`` on stderr and exits non-zero, changing nothing.
 """
@@ -162,9 +162,10 @@ def init_app(app: Flask) -> None:
     from app.cli_recipes import recipes_cli
     from app.cli_runs import runs_cli
     from app.cli_scheduler import collection_cli, scheduler_cli
+    from app.cli_tokens import tokens_cli
     from app.cli_worker import connectors_cli, worker_cli
 
     for group in (db_cli, users_cli, keys_cli, connections_cli, worker_cli, connectors_cli, recipes_cli, runs_cli):
         app.cli.add_command(group)
-    for group in (scheduler_cli, collection_cli):
+    for group in (scheduler_cli, collection_cli, tokens_cli):
         app.cli.add_command(group)

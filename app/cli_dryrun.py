@@ -11,11 +11,11 @@ payload is then used as it is, and the result says so.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,7 +56,7 @@ def _offline_output(spec: RecipeSpec, payload: dict[str, Any], notes: list[str])
 
 def trial_from_file(spec: RecipeSpec, path: Path) -> Trial:
     """A JSON file holding a trigger output or a raw webhook body (``-`` reads stdin)."""
-    text = click.get_text_stream("stdin").read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     try:
         body = parse_json(text)
     except ValueError as exc:

@@ -58,7 +58,7 @@ def _known_connections(offline: bool) -> set[str] | None:
         return connection_names(get_session())
     except SQLAlchemyError as exc:
         get_session().rollback()
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         click.echo(f"warning: database not reachable ({reason}); connection names not checked "
                    "(--offline skips this check)", err=True)
         return None

@@ -33,9 +33,9 @@ def print_plan(plan: Plan, *, diffs: bool = True) -> None:
             click.echo("\n".join(f"    {line}" for line in change.diff.splitlines()))
         for error in change.errors:
             click.echo(f"    {error}")
-    named = {e for c in plan.changes for e in c.errors}
-    for error in (e for e in plan.errors if str(e) not in named):
-        click.echo(f"invalid    {error}")
+    named = {str(e) for c in plan.changes for e in c.errors}
+    for problem in (e for e in plan.errors if str(e) not in named):
+        click.echo(f"invalid    {problem}")
     counts = ", ".join(f"{plan.count(a)} {label}" for a, label in (
         ("create", "to create"), ("update", "to update"), ("unchanged", "unchanged"),
         ("disable", "to disable"), ("invalid", "invalid")))

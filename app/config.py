@@ -45,6 +45,10 @@ class Config:
     SCHEDULER_CLOCK_SECONDS = 15  # how often schedule.cron recipes are checked (keep well under a minute)
     SCHEDULER_LEASE_SECONDS = 60
     WEBHOOK_MAX_BYTES = 256 * 1024
+    LOGIN_MAX_FAILURES_ACCOUNT = 5  # failed logins per e-mail in the window before it is locked
+    LOGIN_MAX_FAILURES_ADDRESS = 20  # failed logins per client address in the window before it is locked
+    LOGIN_WINDOW_SECONDS = 900
+    LOGIN_LOCK_SECONDS = 900
     RETENTION_DAYS = 30
     EXECUTOR_WORKERS = 4
     EXECUTOR_POLL_SECONDS = 1.0
@@ -166,6 +170,10 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "SCHEDULER_CLOCK_SECONDS": _int,
     "SCHEDULER_LEASE_SECONDS": _int,
     "WEBHOOK_MAX_BYTES": _int,
+    "LOGIN_MAX_FAILURES_ACCOUNT": _int,
+    "LOGIN_MAX_FAILURES_ADDRESS": _int,
+    "LOGIN_WINDOW_SECONDS": _int,
+    "LOGIN_LOCK_SECONDS": _int,
     "RETENTION_DAYS": _int,
     "EXECUTOR_WORKERS": _int,
     "RETRY_DELAY_SCALE": lambda name, value: float(value),

@@ -26,7 +26,7 @@ EXTENSION = "ponte_db"
 def _scope() -> Any:
     """One session per app context, or per thread outside one (worker threads)."""
     if has_app_context():
-        return ("ctx", id(app_ctx._get_current_object()))
+        return ("ctx", id(app_ctx._get_current_object()))  # type: ignore[attr-defined]  # a LocalProxy
     return ("thread", threading.get_ident())
 
 
@@ -44,7 +44,8 @@ def init_app(app: Flask) -> Database:
 
 def get_db(app: Flask | None = None) -> Database:
     """The Database of ``app`` (default: the current app)."""
-    return (app or current_app).extensions[EXTENSION]
+    database: Database = (app or current_app).extensions[EXTENSION]
+    return database
 
 
 def get_session(app: Flask | None = None) -> Session:

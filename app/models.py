@@ -123,7 +123,8 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for the JSON API; only its sha256 is stored."""
+    """A named bearer token for the JSON API: only its sha256 is stored; it has a scope (what it may
+    do, never more than its owner's role), an expiry (no token is immortal) and can be revoked."""
 
     __tablename__ = "api_tokens"
 
@@ -132,10 +133,40 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(255))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(8))
+    scope: Mapped[str] = mapped_column(String(16), default="read")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    """Who did what to access (logins, lockouts, tokens), kept apart from run history; never a secret."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255), default="")
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LoginThrottle(Base):
+    """Failed logins per key (``account:<e-mail>`` or ``address:<ip>``) in a window, shared by every
+    process through the database; ``locked_until`` is the lockout admins see."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(index=True)
+    last_failure_at: Mapped[datetime | None]
 
 
 class Connection(Base):

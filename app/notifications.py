@@ -18,17 +18,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import get_db
 from app.engine import hooks
-from app.engine.store import insert_ignore
+from app.engine.store import affected, insert_ignore
 from app.models import Alert, Connection, Recipe, User, utcnow
+from connectors import registry
+from connectors.sdk import Context, Notice
 
 log = logging.getLogger("ponte.notifications")
 
@@ -100,9 +103,9 @@ def send_first(app: Flask, session: Session, alert: Alert) -> bool:
     if not app.config.get("SMTP_HOST"):
         log.info("alert %s not emailed: SMTP_HOST is not set (%s)", alert.subject, alert.last_error)
         return False
-    claimed = session.execute(update(Alert).where(Alert.id == alert.id, Alert.sent_at.is_(None))
+    claimed = affected(session.execute(update(Alert).where(Alert.id == alert.id, Alert.sent_at.is_(None))
                               .values(sent_at=utcnow(), reported=Alert.count)
-                              .execution_options(synchronize_session=False)).rowcount == 1
+                              .execution_options(synchronize_session=False))) == 1
     session.commit()
     if not claimed:
         return False
@@ -118,10 +121,10 @@ def send_first(app: Flask, session: Session, alert: Alert) -> bool:
 def send_summary(app: Flask, session: Session, alert: Alert) -> bool:
     """Claim and send "N more failures" for a closed window."""
     before = alert.reported
-    claimed = session.execute(
+    claimed = affected(session.execute(
         update(Alert).where(Alert.id == alert.id, Alert.summary_sent_at.is_(None), Alert.reported == before)
         .values(summary_sent_at=utcnow(), reported=Alert.count).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )) == 1
     session.commit()
     if not claimed:
         return False
@@ -172,37 +175,27 @@ def _by_locale(people: Iterable[User]) -> dict[str, list[str]]:
     return groups
 
 
+#: The messages, English msgids of the app catalog (translated with ``force_locale``); ``{name}``
+#: placeholders are filled after translation.
 _TEXT = {
-    "pt_BR": {
-        "run_subject": "[Ponte] A receita “{name}” falhou",
-        "run_body": "A execução #{run} da receita “{name}” ({key}) falhou.\n\nMotivo: {error}\n\n"
-                    "Ver a execução: {link}\n\nOutras falhas desta receita nesta hora serão somadas e "
-                    "enviadas em um único resumo.\n",
-        "conn_subject": "[Ponte] Conexão “{name}”: credenciais recusadas",
-        "conn_body": "O serviço recusou as credenciais da conexão “{name}”.\n\nMotivo: {error}\n\n"
-                     "Corrigir a conexão: {link}\n",
-        "summary_subject": "[Ponte] “{name}”: mais {count} falha(s) entre {start} e {end}",
-        "summary_body": "Depois do primeiro aviso, “{name}” falhou mais {count} vez(es) entre {start} e {end} "
-                        "(horário de Brasília).\n\nÚltima falha: {error}\n\nVer: {link}\n",
-    },
-    "en": {
-        "run_subject": "[Ponte] Recipe “{name}” failed",
-        "run_body": "Run #{run} of recipe “{name}” ({key}) failed.\n\nReason: {error}\n\nSee the run: {link}\n\n"
-                    "Further failures of this recipe this hour are counted and sent as one summary.\n",
-        "conn_subject": "[Ponte] Connection “{name}”: credentials rejected",
-        "conn_body": "The service rejected the credentials of connection “{name}”.\n\nReason: {error}\n\n"
-                     "Fix the connection: {link}\n",
-        "summary_subject": "[Ponte] “{name}”: {count} more failure(s) between {start} and {end}",
-        "summary_body": "After the first alert, “{name}” failed {count} more time(s) between {start} and {end} "
-                        "(Brasília time).\n\nLast failure: {error}\n\nSee: {link}\n",
-    },
+    "run_subject": _l("[Ponte] Recipe “{name}” failed"),
+    "run_body": _l("Run #{run} of recipe “{name}” ({key}) failed.\n\nReason: {error}\n\nSee the run: "
+                   "{link}\n\nFurther failures of this recipe this hour are counted and sent as one "
+                   "summary.\n"),
+    "conn_subject": _l("[Ponte] Connection “{name}”: credentials rejected"),
+    "conn_body": _l("The service rejected the credentials of connection “{name}”.\n\nReason: {error}\n\n"
+                    "Fix the connection: {link}\n"),
+    "summary_subject": _l("[Ponte] “{name}”: {count} more failure(s) between {start} and {end}"),
+    "summary_body": _l("After the first alert, “{name}” failed {count} more time(s) between {start} and "
+                       "{end} (Brasília time).\n\nLast failure: {error}\n\nSee: {link}\n"),
 }
 
 
 def compose(app: Flask, alert: Alert, recipe: Recipe | None, connection: Connection | None, *,
             summary: int, locale: str) -> tuple[str, str]:
     """(subject, plain-text body) of the first message of a window, or of its summary."""
-    text = _TEXT[locale]
+    with app.app_context(), force_locale(locale):
+        text = {key: str(message) for key, message in _TEXT.items()}
     base = str(app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     if recipe is not None:
         name = recipe.name or recipe.key
@@ -223,20 +216,16 @@ def compose(app: Flask, alert: Alert, recipe: Recipe | None, connection: Connect
 
 
 def send_mail(app: Flask, to: list[str], subject: str, body: str) -> None:
-    """One plain-text email through the platform's SMTP settings, with a short timeout."""
-    from connectors.mail import smtp
-
+    """One plain-text email through the platform's SMTP settings, with a short timeout, delivered by
+    the registry's notifier (the connector whose ``notify`` takes a connection-shaped config)."""
+    connector = registry.notifier()
+    if connector is None or connector.notify is None:
+        raise RuntimeError("no registered connector can deliver notices")
     config = app.config
-    settings = smtp.SmtpSettings.from_config({
+    settings = {
         "host": config["SMTP_HOST"], "port": config.get("SMTP_PORT") or 587,
         "security": config.get("SMTP_SECURITY") or "starttls", "username": config.get("SMTP_USERNAME") or "",
         "password": config.get("SMTP_PASSWORD") or "", "from_address": config.get("SMTP_FROM") or "",
         "from_name": "Ponte", "timeout_seconds": SEND_TIMEOUT_SECONDS,
-    })
-    message = EmailMessage()
-    message["From"] = f"Ponte <{settings.from_address}>"
-    message["To"] = ", ".join(to)
-    message["Subject"] = " ".join(subject.split())  # a name with a line break must not break the header
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
-    smtp.send(settings, message, to)
+    }
+    connector.notify(Context(config=settings, logger=log), Notice(to=tuple(to), subject=subject, text=body))

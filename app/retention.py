@@ -46,7 +46,7 @@ class PruneReport:
 
 def sqlite_path(session: Session) -> str | None:
     """The database file of a file-backed SQLite session, else None."""
-    url = session.get_bind().url
+    url = session.get_bind().engine.url
     return url.database if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") else None
 
 

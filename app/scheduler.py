@@ -105,18 +105,9 @@ def default_jobs(app: Flask) -> dict[str, tuple[Job, float]]:
         "fire_schedules": (fire_schedules, float(app.config.get("SCHEDULER_CLOCK_SECONDS", 15))),
         "flush_alerts": (flush_alerts, 60.0),
     }
-    if int(app.config.get("RETENTION_DAYS") or 0) > 0 and _retention_available():
+    if int(app.config.get("RETENTION_DAYS") or 0) > 0:
         jobs["prune_history"] = (prune_history, 24 * 3600.0)
     return jobs
-
-
-def _retention_available() -> bool:
-    """app/retention.py is optional: without it (or its ``prune``) there is no daily pruning job."""
-    try:
-        from app import retention
-    except ImportError:
-        return False
-    return callable(getattr(retention, "prune", None))
 
 
 class Scheduler:

@@ -117,7 +117,8 @@ def get_vault(app: Any | None = None) -> Vault:
     """The Vault of ``app``, else of the current Flask app, else the one this process installed."""
     app = app or current_flask_app()
     if app is not None:
-        return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+        vault: Vault = app.extensions[EXTENSION]
+        return vault
     if _installed is None:
         raise VaultError("no vault is configured in this process; set PONTE_VAULT_KEYS")
     return _installed
@@ -185,6 +186,24 @@ class Redactor:
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text
+
+    def mask_values(self, obj: Any, min_length: int = 8) -> Any:
+        """A copy of ``obj`` with every known secret value masked inside its strings, keys untouched.
+
+        For data Ponte stores (step inputs and outputs): a field named ``token`` (a document's id) is
+        data, not a secret, so nothing is masked by name here, only by value; values shorter than
+        ``min_length`` are left alone so a short password never mangles the words of an e-mail.
+        """
+        if isinstance(obj, str):
+            for value in self._ordered:
+                if len(value) >= min_length and value in obj:
+                    obj = obj.replace(value, MASK)
+            return obj
+        if isinstance(obj, Mapping):
+            return {k: self.mask_values(v, min_length) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [self.mask_values(v, min_length) for v in obj]
+        return obj
 
     def __call__(self, obj: Any) -> Any:
         """Redact every string in ``obj`` (dicts, lists, strings), by value and by key name."""

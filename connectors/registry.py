@@ -63,6 +63,11 @@ def get_action(qualified: str) -> tuple[Connector, Action]:
     return connector, action
 
 
+def notifier() -> Connector | None:
+    """The connector that delivers Ponte's own notices (``Connector.notify``), if one is registered."""
+    return next((c for c in CONNECTORS if c.notify is not None), None)
+
+
 def catalogue() -> list[dict[str, Any]]:
     """Every connector with its triggers, actions and lookups, JSON-able."""
     return [describe(c) for c in CONNECTORS]

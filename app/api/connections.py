@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.api import bp
 from app.api.body import json_object
+from app.api.contract import CONNECTION, CONNECTION_BODY, CONNECTIONS, operation
 from app.api.errors import ApiError
 from app.auth import admin_required, login_required_json
 from app.connections import ConnectionInputError, create_connection, serialize, update_connection
@@ -56,6 +57,7 @@ def _view(connection: Connection) -> dict[str, Any]:
 
 @bp.get("/connections")
 @login_required_json
+@operation("List connections (secrets never shown)", responses={200: CONNECTIONS})
 def list_connections() -> ResponseReturnValue:
     rows = get_session().scalars(select(Connection).order_by(Connection.name)).all()
     return jsonify(connections=[_view(c) for c in rows])
@@ -63,6 +65,7 @@ def list_connections() -> ResponseReturnValue:
 
 @bp.post("/connections")
 @admin_required
+@operation("Create a connection (admin)", body=CONNECTION_BODY, responses={201: CONNECTION})
 def create() -> ResponseReturnValue:
     body = _json_body({"connector", "name", "config"})
     missing = [f for f in ("connector", "name") if not isinstance(body.get(f), str)]
@@ -84,12 +87,14 @@ def create() -> ResponseReturnValue:
 
 @bp.get("/connections/<int:connection_id>")
 @login_required_json
+@operation("A connection", responses={200: CONNECTION})
 def read(connection_id: int) -> ResponseReturnValue:
     return jsonify(_view(_get(connection_id)))
 
 
 @bp.patch("/connections/<int:connection_id>")
 @admin_required
+@operation("Change a connection (admin)", body=CONNECTION_BODY, responses={200: CONNECTION})
 def change(connection_id: int) -> ResponseReturnValue:
     body = _json_body({"name", "config"})
     connection = _get(connection_id)
@@ -105,6 +110,7 @@ def change(connection_id: int) -> ResponseReturnValue:
 
 @bp.delete("/connections/<int:connection_id>")
 @admin_required
+@operation("Delete a connection no run uses (admin)", responses={204: None})
 def delete(connection_id: int) -> ResponseReturnValue:
     session = get_session()
     session.delete(_get(connection_id))

@@ -11,6 +11,20 @@ from sqlalchemy import select
 
 from app.api import bp
 from app.api.body import json_object
+from app.api.contract import (
+    ANY_OBJECT,
+    BULK_REPLAY,
+    BULK_REPLAY_BODY,
+    ENABLED_BODY,
+    PREVIEW_BODY,
+    RECIPE,
+    RECIPES,
+    REPLAY_BODY,
+    RUN,
+    RUNS,
+    RUNS_QUERY,
+    operation,
+)
 from app.api.errors import ApiError
 from app.auth import login_required_json
 from app.db import get_session
@@ -40,6 +54,7 @@ def _wake() -> None:
 
 @bp.get("/runs")
 @login_required_json
+@operation("List runs, newest first", query=RUNS_QUERY, responses={200: RUNS})
 def list_runs() -> ResponseReturnValue:
     query = select(Run).order_by(Run.id.desc())
     status = request.args.get("status")
@@ -56,6 +71,7 @@ def list_runs() -> ResponseReturnValue:
 
 @bp.get("/runs/<int:run_id>")
 @login_required_json
+@operation("A run with its steps", responses={200: RUN})
 def show_run(run_id: int) -> ResponseReturnValue:
     run = get_session().get(Run, run_id)
     if run is None:
@@ -65,6 +81,7 @@ def show_run(run_id: int) -> ResponseReturnValue:
 
 @bp.post("/runs/<int:run_id>/replay")
 @login_required_json
+@operation("Replay a run from its failed step or its trigger", body=REPLAY_BODY, responses={201: RUN})
 def replay(run_id: int) -> ResponseReturnValue:
     body = json_object(optional=True)
     mode = body.get("mode", "failed_step")
@@ -83,13 +100,19 @@ def replay(run_id: int) -> ResponseReturnValue:
 
 @bp.post("/runs/replay")
 @login_required_json
+@operation("Replay several runs (409 with the problems when none could be)", body=BULK_REPLAY_BODY,
+           responses={201: BULK_REPLAY, 409: BULK_REPLAY})
 def bulk_replay() -> ResponseReturnValue:
     body = json_object()
     ids = body.get("ids")
     if (not isinstance(ids, list) or not ids
             or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids)):
         raise ApiError(422, "ids must be a non-empty list of run ids")
-    runs, problems = replay_runs(get_session(), ids, mode=body.get("mode", "failed_step"))
+    mode = body.get("mode", "failed_step")
+    if not isinstance(mode, str) or mode not in MODES:  # found by schemathesis: was a 409 per run
+        raise ApiError(422, f"mode must be one of: {', '.join(MODES)}",
+                       details=[{"field": "mode", "message": "unknown replay mode"}])
+    runs, problems = replay_runs(get_session(), ids, mode=mode)
     _wake()
     return jsonify({"replayed": [r.id for r in runs], "problems": problems}), 201 if runs else 409
 
@@ -109,6 +132,7 @@ def _recipe_dict(recipe: Recipe) -> dict[str, Any]:
 
 @bp.get("/recipes")
 @login_required_json
+@operation("List recipes", responses={200: RECIPES})
 def list_recipes() -> ResponseReturnValue:
     recipes = get_session().scalars(select(Recipe).order_by(Recipe.key))
     return jsonify({"recipes": [_recipe_dict(r) for r in recipes]})
@@ -116,21 +140,26 @@ def list_recipes() -> ResponseReturnValue:
 
 @bp.get("/recipes/<key>")
 @login_required_json
+@operation("A recipe", responses={200: RECIPE})
 def show_recipe(key: str) -> ResponseReturnValue:
     return jsonify(_recipe_dict(_recipe(key)))
 
 
 @bp.post("/recipes")
 @login_required_json
+@operation("Create or update a recipe from its document", body=ANY_OBJECT,
+           responses={200: RECIPE, 201: RECIPE})
 def save() -> ResponseReturnValue:
     result = save_recipe(get_session(), json_object(), source="api", owner_id=current_user.id)
     if result.errors:
         raise ApiError(422, "the recipe is not valid", details=[{"message": e} for e in result.errors])
+    assert result.recipe is not None  # no errors: it was saved
     return jsonify({**_recipe_dict(result.recipe), "changed": result.changed}), 201 if result.created else 200
 
 
 @bp.patch("/recipes/<key>")
 @login_required_json
+@operation("Enable or disable a recipe", body=ENABLED_BODY, responses={200: RECIPE})
 def patch_recipe(key: str) -> ResponseReturnValue:
     body = json_object()
     if set(body) != {"enabled"} or not isinstance(body["enabled"], bool):
@@ -142,12 +171,15 @@ def patch_recipe(key: str) -> ResponseReturnValue:
 
 @bp.get("/recipes/<key>/export")
 @login_required_json
+@operation("A recipe as YAML", responses={200: "application/yaml"})
 def export(key: str) -> ResponseReturnValue:
     return Response(export_yaml(_recipe(key)), mimetype="application/yaml")
 
 
 @bp.post("/recipes/<key>/preview")
 @login_required_json
+@operation("Try a recipe on a trigger output without running actions", body=PREVIEW_BODY,
+           responses={200: ANY_OBJECT})
 def dry_run(key: str) -> ResponseReturnValue:
     payload = json_object().get("payload")
     if not isinstance(payload, dict):
@@ -157,5 +189,6 @@ def dry_run(key: str) -> ResponseReturnValue:
 
 @bp.get("/connectors")
 @login_required_json
+@operation("The connector catalogue", responses={200: {"type": "object", "required": ["connectors"]}})
 def connectors() -> ResponseReturnValue:
     return jsonify({"connectors": registry.catalogue()})

@@ -136,14 +136,14 @@ def templates_by_day(fields: Any, days: list[int]) -> dict[int, str] | None:
     return chosen
 
 
-def set_connections(document: dict[str, Any], *, asaas: str | None = None, email: str | None = None) -> None:
-    """The Asaas connection polls and checks the payment; the e-mail connection sends."""
-    if asaas is not None:
-        document.setdefault("trigger", {})["connection"] = asaas
+def set_connections(document: dict[str, Any], *, payments: str | None = None, email: str | None = None) -> None:
+    """The Asaas connection (``payments``) polls and checks the payment; the e-mail connection sends."""
+    if payments is not None:
+        document.setdefault("trigger", {})["connection"] = payments
     for step in document.get("steps") or []:
         connector = str(step.get("action", "")).partition(".")[0]
-        if connector == ASAAS and asaas is not None:
-            step["connection"] = asaas
+        if connector == ASAAS and payments is not None:
+            step["connection"] = payments
         elif connector == EMAIL and email is not None:
             step["connection"] = email
 

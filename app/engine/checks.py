@@ -97,7 +97,7 @@ def check_mapping(doc: Any, report: Report, env: Env, *, source: str, stem: str 
             report.add(("fields", *error.location), f"{error} ({doc['action']})")
     if report.problems or compiled is None:
         return None
-    return MappingSpec(key, doc["action"], compiled, source, doc)
+    return MappingSpec(str(key), doc["action"], compiled, source, doc)
 
 
 def check_recipe(doc: Any, report: Report, env: Env, *, source: str, stem: str | None) -> RecipeSpec | None:

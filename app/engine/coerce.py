@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
@@ -24,8 +25,12 @@ class CoerceError(ValueError):
     """A value that cannot be read as the requested type; the message names the value."""
 
 
-def to_number(value: Any) -> float:
-    """Read ints, floats and strings like ``"1.234,56"``, ``"R$ 10,00"``, ``"10,5"``, ``"10.5"``.
+def to_decimal(value: Any) -> Decimal:
+    """Read ints, floats, Decimals and strings like ``"1.234,56"``, ``"R$ 10,00"``, ``"10,5"``, ``"10.5"``.
+
+    Money never goes through float arithmetic: a float (what ``json.loads`` made of a JSON number)
+    is read through its shortest ``repr``, which is the JSON text itself for every number of up to
+    15 significant digits, so ``2.675`` is exactly ``Decimal("2.675")``, not ``2.67499999…``.
 
     When both separators appear the last one is the decimal mark. A ``,`` alone is a decimal comma.
     Dots are thousands when there are several (``"1.234.567"``) or one followed by exactly three
@@ -34,8 +39,13 @@ def to_number(value: Any) -> float:
     """
     if isinstance(value, bool):
         raise CoerceError(f"{value!r} is a boolean, not a number")
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float | Decimal):
+        number = Decimal(repr(value)) if isinstance(value, float) else value
+        if not number.is_finite():
+            raise CoerceError(f"{short_repr(value)} is not a finite number")
+        return number
     if not isinstance(value, str):
         raise CoerceError(f"{short_repr(value)} is not a number")
     text = value.replace("R$", "").replace("\u00a0", "").replace(" ", "").strip()
@@ -49,7 +59,27 @@ def to_number(value: Any) -> float:
         text = text.replace(".", "")
     if not _NUMBER.match(text):
         raise CoerceError(f"{short_repr(value)} is not a number")
-    return float(text)
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - _NUMBER admits only what Decimal reads
+        raise CoerceError(f"{short_repr(value)} is not a number") from None
+
+
+def to_number(value: Any) -> float:
+    """:func:`to_decimal` as a float, for comparisons in filters (never for money that is shown
+    or sent: use :func:`to_decimal` and :func:`to_cents` for that)."""
+    return float(to_decimal(value))
+
+
+CENT = Decimal("0.01")
+
+
+def to_cents(value: Any) -> Decimal:
+    """A money amount rounded half-up to the cent (``2.675`` → ``2.68``), as Asaas keeps it."""
+    try:
+        return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the decimal context holds: no real amount
+        raise CoerceError(f"{short_repr(value)} is too large to be an amount of money") from None
 
 
 def to_bool(value: Any) -> bool:
@@ -118,6 +148,8 @@ def to_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, Decimal):
+        return str(int(value)) if value == value.to_integral_value() else format(value, "f")
     if isinstance(value, list | dict):
         raise CoerceError(f"{short_repr(value)} is a {type(value).__name__}, not text")
     return str(value)

@@ -82,7 +82,8 @@ def dispatch_event(session: Session, event: Event) -> list[int]:
         }
         if insert_ignore(session, Run, values, ["dedupe_key"]):
             run_id = session.scalar(select(Run.id).where(Run.dedupe_key == values["dedupe_key"]))
-            created.append(run_id)
+            if run_id is not None:
+                created.append(run_id)
     event.dispatched_at = utcnow()
     session.commit()
     return created

@@ -17,10 +17,10 @@ import socket
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from app.engine.dispatch import dispatch_pending
 from app.engine.fence import release_claim
 from app.engine.host import host_for
 from app.engine.runner import LeaseLost, RunSettings, execute_run, fail_run
+from app.engine.store import affected
 from app.models import Run, utcnow
 
 log = logging.getLogger("ponte.engine.executor")
@@ -42,7 +43,7 @@ class Executor(Protocol):
         """New work was stored: look now instead of at the next poll."""
 
 
-def claimable(now):  # noqa: ANN001, ANN201 - SQL expression
+def claimable(now: datetime) -> ColumnElement[bool]:
     """Due runs, and runs whose worker's lease has expired (the worker died)."""
     return or_(
         and_(Run.status.in_(DUE), or_(Run.next_attempt_at.is_(None), Run.next_attempt_at <= now)),
@@ -69,7 +70,7 @@ def claim_runs(session: Session, owner: str, limit: int, lease_seconds: float) -
             )
         )
         session.commit()
-        if result.rowcount == 1:
+        if affected(result) == 1:
             claimed.append(run_id)
     return claimed
 
@@ -81,7 +82,7 @@ def release_dead_leases(session: Session) -> int:
         select(Run.id, Run.lease_owner).where(
             Run.status == "running", Run.lease_owner.startswith(f"{host}:", autoescape=True))
     ).all()
-    dead = [run_id for run_id, owner in rows if not _owner_alive(owner)]
+    dead = [run_id for run_id, owner in rows if not _owner_alive(owner or "")]
     if dead:
         session.execute(update(Run).where(Run.id.in_(dead)).values(lease_expires_at=utcnow()))
         session.commit()
@@ -116,7 +117,7 @@ class EmbeddedExecutor:
     waiting out their lease under an owner that is gone.
     """
 
-    def __init__(self, host, *, workers: int | None = None, poll_interval: float | None = None,  # noqa: ANN001
+    def __init__(self, host: Any, *, workers: int | None = None, poll_interval: float | None = None,
                  lease_seconds: float | None = None, destination_limit: int | None = None) -> None:
         self.host = host_for(host)
         config = self.host.settings  # read once: the executor's settings are made here
@@ -256,7 +257,7 @@ class EmbeddedExecutor:
         return executed
 
 
-def execute_one(host, run_id: int, settings: RunSettings, attempt: int | None = None) -> str:  # noqa: ANN001
+def execute_one(host: Any, run_id: int, settings: RunSettings, attempt: int | None = None) -> str:
     """Execute one claimed run; "interrupted" when the database went away (the caller may release it).
 
     ``host`` is a Flask app, a :class:`~app.database.Database` or a :class:`~app.engine.host.Host`.

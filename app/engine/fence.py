@@ -20,11 +20,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.engine import locks
+from app.engine.store import affected
 from app.models import Run, utcnow
 
 log = logging.getLogger("ponte.engine.fence")
@@ -66,7 +67,7 @@ def renew(session: Session, run_id: int, attempt: int, settings: RunSettings) ->
             .values(lease_expires_at=utcnow() + timedelta(seconds=settings.lease_seconds))
             .execution_options(synchronize_session=False)
         )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return affected(result) == 1
 
 
 def commit(session: Session, run: Run, settings: RunSettings) -> None:
@@ -109,7 +110,9 @@ def heartbeat(session: Session, run_id: int, attempt: int, settings: RunSettings
     if settings.owner is None:
         yield
         return
-    with locks.renewing(session.get_bind(), lambda own: renew(own, run_id, attempt, settings),
+    bind = session.get_bind()
+    assert isinstance(bind, Engine), "the runner's session is bound to an engine"
+    with locks.renewing(bind, lambda own: renew(own, run_id, attempt, settings),
                         settings.lease_seconds / 3, f"run {run_id}'s lease"):
         yield
 
@@ -129,4 +132,4 @@ def release_claim(session: Session, run_id: int, attempt: int, owner: str, *, de
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return affected(result) == 1

@@ -11,7 +11,6 @@ as days in that zone (``2025-03-11T01:00Z`` is still March 10th in São Paulo).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, tzinfo
@@ -31,6 +30,7 @@ from app.engine.coerce import (
     to_text,
 )
 from app.engine.paths import MISSING
+from app.engine.regex import compile_pattern
 
 MAX_PATTERN_LENGTH = 500
 MAX_MATCH_INPUT = 10_000
@@ -79,10 +79,7 @@ class Condition:
             if not isinstance(value, str) or len(value) > MAX_PATTERN_LENGTH:
                 raise ValueError(f"operator 'matches' needs a regular expression of at most "
                                  f"{MAX_PATTERN_LENGTH} characters")
-            try:
-                operand = re.compile(value, 0 if case_sensitive else re.IGNORECASE)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+            operand = compile_pattern(value, case_sensitive=case_sensitive)  # RE2: linear time
         elif op not in NO_VALUE_OPS:
             operand = _constant(kind, value, case_sensitive)
         return cls(str(raw["field"]), op, value, path, kind, case_sensitive, operand)

@@ -161,7 +161,7 @@ def _compile_condition(raw: Any, where: Location, problems: list[tuple[Location,
         problems.append((where + ("type",), f"unknown type {kind!r}; valid types: {', '.join(_TYPES)}"))
     path = None
     try:
-        path = compile_path(raw.get("field"))
+        path = compile_path(str(raw.get("field") or ""))
     except PathSyntaxError as exc:
         problems.append((where + ("field",), str(exc)))
     if op in OPERATORS and op not in NO_VALUE_OPS and "value" not in raw:

@@ -7,14 +7,20 @@ mapping loads, so a typo fails ``recipes validate`` instead of a run at 3 a.m.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from validate_docbr import CNPJ, CPF
 
 from app.engine.clock import local_zone
-from app.engine.coerce import CoerceError, short_repr, to_datetime, to_number, to_text
+from app.engine.coerce import CoerceError, short_repr, to_cents, to_datetime, to_number, to_text
 
 Fn = Callable[[Any], Any]
 
@@ -61,9 +67,12 @@ class Pipeline:
         return Pipeline(self.steps[names.index("default"):]) if "default" in names else None
 
 
-def _money_br(number: float) -> str:
-    text = f"{abs(number):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    return ("-" if number < 0 else "") + text
+BUSINESS_LOCALE = "pt_BR"  # a mapping's text goes to Brazilian payers unless a step names a locale
+
+
+def _money_br(amount: Decimal) -> str:
+    """Cents rounded half-up first (Babel would round half-even), then Brazilian grouping."""
+    return format_decimal(amount, "#,##0.00", locale=BUSINESS_LOCALE)
 
 
 def _text(value: Any) -> str:
@@ -71,11 +80,15 @@ def _text(value: Any) -> str:
 
 
 def _brl(_: Any) -> Fn:
-    return lambda v: ("-R$ " + _money_br(-n)) if (n := to_number(v)) < 0 else "R$ " + _money_br(n)
+    def run(value: Any) -> str:
+        cents = to_cents(value)
+        return ("-R$ " if cents < 0 else "R$ ") + _money_br(abs(cents))
+
+    return run
 
 
 def _number_br(_: Any) -> Fn:
-    return lambda v: _money_br(to_number(v))
+    return lambda v: _money_br(to_cents(v))
 
 
 def _integer(_: Any) -> Fn:
@@ -88,15 +101,45 @@ def _integer(_: Any) -> Fn:
     return run
 
 
-def _date(fmt: Any) -> Fn:
+# strftime directives whose words depend on the language: Babel (CLDR) says them in the locale,
+# so "%d de %B de %Y" is "10 de março de 2025", never the C library's "10 de March de 2025".
+_WORDS = {"B": ("date", "MMMM"), "b": ("date", "MMM"), "A": ("date", "EEEE"), "a": ("date", "EEE"),
+          "p": ("time", "a")}
+_DIRECTIVE = re.compile(r"%(.)")
+
+
+def _locale_arg(name: Any) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"locale must be a name like pt_BR or en, not {short_repr(name)}")
+    try:
+        return str(Locale.parse(name.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"unknown locale {name!r}; use a name like pt_BR or en") from None
+
+
+def _date(arg: Any) -> Fn:
     """An aware datetime is shown as wall time in the business zone (``2025-02-25T01:30Z`` is
-    24/02/2025 22:30 in São Paulo); dates and naive datetimes are shown as written."""
+    24/02/2025 22:30 in São Paulo); dates and naive datetimes are shown as written. Month and day
+    names come from Babel in ``locale`` (pt_BR unless the step says ``{date: {format: …, locale: en}}``)."""
+    options = arg if isinstance(arg, dict) else {"format": arg}
+    if unexpected := sorted(map(str, set(options) - {"format", "locale"})):
+        raise ValueError(f"date takes format and locale; unexpected {', '.join(unexpected)}")
+    fmt = options.get("format")
     if not isinstance(fmt, str) or "%" not in fmt:
         raise ValueError("date needs a strftime format, e.g. {date: \"%d/%m/%Y\"}")
+    locale = _locale_arg(options.get("locale", BUSINESS_LOCALE))
+
+    def directive(moment: datetime, code: str) -> str:
+        if code in _WORDS:
+            kind, pattern = _WORDS[code]
+            return (format_date(moment, pattern, locale=locale) if kind == "date"
+                    else format_time(moment, pattern, locale=locale))
+        return "%" if code == "%" else moment.strftime("%" + code)
 
     def run(value: Any) -> str:
         moment = to_datetime(value)[0]
-        return (moment if moment.tzinfo is None else moment.astimezone(local_zone())).strftime(fmt)
+        moment = moment if moment.tzinfo is None else moment.astimezone(local_zone())
+        return _DIRECTIVE.sub(lambda found: directive(moment, found.group(1)), fmt)
 
     return run
 

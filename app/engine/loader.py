@@ -62,7 +62,7 @@ class LoadResult:
 def _default_registry() -> Registry:
     from connectors import registry  # lazily: the engine loads without the connectors in tests
 
-    return registry  # type: ignore[return-value]
+    return registry
 
 
 def _display(path: Path) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.engine.store import affected
 from app.models import SchedulerLock, utcnow
 
 MAX_NAME = 64  # the column's length
@@ -51,7 +52,7 @@ def try_acquire(session: Session, owner: str, lease_seconds: float, name: str) -
         .values(owner=owner, expires_at=expires)
         .execution_options(synchronize_session=False)
     )
-    taken = result.rowcount == 1  # type: ignore[attr-defined]
+    taken = affected(result) == 1
     if not taken:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         statement = (insert(SchedulerLock).values(name=name, owner=owner, expires_at=expires)

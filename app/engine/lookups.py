@@ -11,8 +11,10 @@ from connectors import registry
 from connectors.sdk import ConfigError, Context
 
 
-def run_lookup(connection: Connection, lookup_key: str, params: Mapping[str, Any] | None = None) -> list[dict]:
-    """The lookup's options; connector errors (``connectors.sdk``) propagate with a user message."""
+def run_lookup(connection: Connection, lookup_key: str, params: Mapping[str, Any] | None = None, *,
+               locale: str = "pt_BR") -> list[dict[str, Any]]:
+    """The lookup's options (labels in ``locale`` where they are the connector's own words);
+    connector errors (``connectors.sdk``) propagate with a user message."""
     connector = registry.get_connector(connection.connector_key)
     lookup = connector.lookup(lookup_key)
     if lookup is None:
@@ -22,5 +24,6 @@ def run_lookup(connection: Connection, lookup_key: str, params: Mapping[str, Any
         config=connection.config(),
         logger=logging.getLogger(f"ponte.connector.{connector.key}"),
         connection_name=connection.name,
+        locale=locale,
     )
     return lookup.run(ctx, dict(params or {}))

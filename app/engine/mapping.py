@@ -33,7 +33,7 @@ from app.engine.paths import referenced_step
 
 __all__ = [
     "RESERVED", "CompiledMapping", "MappedInput", "MappingError", "MappingErrors", "MappingSpecError",
-    "check_required", "compile_mapping", "map_input",
+    "check_required", "compile_mapping",
 ]
 
 
@@ -167,7 +167,7 @@ def check_required(mapped: Mapping[str, Any], input_schema: Mapping[str, Any],
     for error in validator.iter_errors(dict(mapped)):
         parent = tuple(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, Mapping):
-            name = next((p for p in error.validator_value
+            name = next((p for p in error.validator_value  # type: ignore[union-attr]  # required: a list
                          if p not in error.instance and repr(p) in error.message), "?")
             target = target_name((*parent, name))
             source = missing_by_target.get(target, "")
@@ -224,13 +224,3 @@ def _branches(node: Any, root: Mapping[str, Any], depth: int = 0) -> list[Mappin
         for branch in node.get(keyword) or []:
             found += _branches(branch, root, depth + 1)
     return found
-
-
-def map_input(mapping: CompiledMapping, doc: Mapping[str, Any],
-              input_schema: Mapping[str, Any]) -> MappedInput:
-    """Apply then check in one call, for the runner: raises MappingErrors with every problem."""
-    mapped = mapping.apply(doc)
-    errors = check_required(mapped, input_schema, mapped.missing)
-    if errors:
-        raise MappingErrors(errors)
-    return mapped

@@ -121,7 +121,8 @@ class _Checker:
         return answer
 
     def recipe(self, spec: RecipeSpec) -> None:
-        uses = [(spec.trigger.connection, ("trigger", "connection"))] if spec.trigger.connection else []
+        uses: list[tuple[str, tuple[str | int, ...]]] = (
+            [(spec.trigger.connection, ("trigger", "connection"))] if spec.trigger.connection else [])
         uses += [(step.connection, ("steps", i, "connection")) for i, step in enumerate(spec.steps)]
         for name, path in uses:
             answer = self.connection(name)

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from jsonpath_ng import JSONPath
-from jsonpath_ng.ext import parse
+from jsonpath_ng.ext.parser import parse
 
 _CACHE: dict[str, JSONPath] = {}
 _STEP_REF = re.compile(r"""^\$(?:\.steps|\[['"]steps['"]\])(?:\.([A-Za-z_][\w-]*)|\[['"]([^'"]+)['"]\])""")

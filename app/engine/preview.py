@@ -33,7 +33,7 @@ def preview_spec(spec: RecipeSpec, payload: Mapping[str, Any]) -> dict[str, Any]
         try:
             mapped = step.mapping.apply(doc)
             value = mapped.value
-            problems = [str(p) for p in check_required(value, action.input_schema, mapped.missing)]
+            problems = [str(p) for p in check_required(mapped, action.input_schema, mapped.missing)]
         except MappingError as exc:
             value, problems = None, [str(exc)]
         steps.append({"key": step.key, "action": step.action, "input": value, "problems": problems})

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -42,11 +42,13 @@ from app.engine.fence import commit as _commit
 from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
 from app.engine.slots import SLOTS, DestinationBusy
+from app.engine.spec import RecipeSpec, StepSpec
 from app.logcontext import run_id_var, step_var
 from app.models import Connection, Event, Recipe, Run, Step, utcnow
 from app.vault import REDACTOR
 from connectors import registry
 from connectors.sdk import (
+    Action,
     ConfigError,
     ConnectorError,
     Context,
@@ -55,6 +57,7 @@ from connectors.sdk import (
     RateLimitedError,
     SkipError,
     TransientError,
+    mask_sensitive,
 )
 
 log = logging.getLogger("ponte.engine.runner")
@@ -117,8 +120,8 @@ def _execute(session: Session, run_id: int, settings: RunSettings, attempt: int 
         run.error = (f"gave up after {run.attempt} attempts: the worker stopped during this run each time "
                      "(killed, out of memory?); see the worker's logs, then replay it")
         run.error_kind = "internal"
-        return _give_up(session, run, session.get(Recipe, run.recipe_id), settings)
-    recipe = session.get(Recipe, run.recipe_id)
+        return _give_up(session, run, _recipe_of(session, run), settings)
+    recipe = _recipe_of(session, run)
     run.started_at = run.started_at or utcnow()
     if not recipe.enabled:
         # Turning a recipe off stops its queued and retrying runs too; a replay resumes them.
@@ -158,12 +161,13 @@ def _execute(session: Session, run_id: int, settings: RunSettings, attempt: int 
         return _defer(session, run, settings, random.uniform(*BUSY_RETRY_SECONDS))
 
 
-def _trigger_step(session, run, recipe, spec, steps, settings, since) -> dict[str, Any]:  # noqa: ANN001
+def _trigger_step(session: Session, run: Run, recipe: Recipe, spec: RecipeSpec, steps: dict[int, Step],
+                  settings: RunSettings, since: datetime) -> dict[str, Any]:
     """Position 0: the trigger's output (e.g. the payment enriched with its customer)."""
     existing = steps.get(0)
     if existing is not None and existing.status == "succeeded":
         run.trigger_output = existing.output
-        return existing.output
+        return existing.output or {}
     event = session.get(Event, run.event_id) if run.event_id else None
     payload = event.payload if event is not None else (run.trigger_output or {})
     connector, trigger = registry.get_trigger(spec.trigger.event)
@@ -175,15 +179,17 @@ def _trigger_step(session, run, recipe, spec, steps, settings, since) -> dict[st
 
         def produce() -> dict[str, Any]:
             ctx = _context(connection, step, settings, since, session.get_bind())
-            return trigger.output(ctx, payload, spec.trigger.options or {})
+            produced: dict[str, Any] = trigger.output(ctx, payload, spec.trigger.options or {})
+            return produced
 
         output = _call(session, run, step, produce, connection, settings)
-    run.trigger_output = output
+    run.trigger_output = _for_storage(output, spec.trigger.event)
     _commit(session, run, settings)
-    return output
+    return dict(output)
 
 
-def _action_step(session, run, step_spec, position, existing, doc, settings, since) -> Any:  # noqa: ANN001
+def _action_step(session: Session, run: Run, step_spec: StepSpec, position: int, existing: Step | None,
+                 doc: dict[str, Any], settings: RunSettings, since: datetime) -> Any:
     if existing is not None and existing.status == "succeeded":
         return existing.output
     _, action = registry.get_action(step_spec.action)
@@ -191,12 +197,13 @@ def _action_step(session, run, step_spec, position, existing, doc, settings, sin
         return _run_action(session, run, step_spec, position, existing, doc, settings, since, action)
 
 
-def _run_action(session, run, step_spec, position, existing, doc, settings, since, action) -> Any:  # noqa: ANN001
+def _run_action(session: Session, run: Run, step_spec: StepSpec, position: int, existing: Step | None,
+                doc: dict[str, Any], settings: RunSettings, since: datetime, action: Action) -> Any:
     step = _begin_step(session, run, position, step_spec.key, step_spec.action, existing, None, settings)
     try:
         mapped = step_spec.mapping.apply(doc)
-        step.input = mapped.value
-        problems = check_required(mapped.value, action.input_schema, mapped.missing)
+        step.input = _for_storage(mapped.value, step_spec.action)
+        problems = check_required(mapped, action.input_schema, mapped.missing)
         if problems:
             raise MappingFailed("; ".join(str(p) for p in problems))
         connection = _connection_by_name(session, step_spec.connection)
@@ -211,7 +218,8 @@ def _run_action(session, run, step_spec, position, existing, doc, settings, sinc
     return _call(session, run, step, act, connection, settings)
 
 
-def _begin_step(session, run, position, key, action_key, existing, step_input, settings) -> Step:  # noqa: ANN001
+def _begin_step(session: Session, run: Run, position: int, key: str, action_key: str, existing: Step | None,
+                step_input: Any, settings: RunSettings) -> Step:
     """Record the attempt *before* calling out, so a crash leaves the attempt count behind."""
     step_var.set(key)
     step = existing or Step(run_id=run.id, position=position, key=key, action_key=action_key, attempt=0)
@@ -230,15 +238,15 @@ def _begin_step(session, run, position, key, action_key, existing, step_input, s
     return step
 
 
-def _end_step(session, run, step, status, settings, *, output=None, error=None, kind=None,  # noqa: ANN001
-              may_have_written=False) -> None:
+def _end_step(session: Session, run: Run, step: Step, status: str, settings: RunSettings, *, output: Any = None,
+              error: str | None = None, kind: str | None = None, may_have_written: bool = False) -> None:
     """Record the outcome of an attempt; kept through a database hiccup (see fence.commit_outcome)."""
     finished = utcnow()
     started = step.started_at
 
     def apply() -> None:
         step.status = status
-        step.output = output
+        step.output = _for_storage(output, step.action_key)
         step.error = error
         step.error_kind = kind
         step.finished_at = finished
@@ -250,7 +258,8 @@ def _end_step(session, run, step, status, settings, *, output=None, error=None, 
     commit_outcome(session, run, settings, apply)
 
 
-def _call(session, run, step, fn, connection, settings) -> Any:  # noqa: ANN001
+def _call(session: Session, run: Run, step: Step, fn: Callable[[], Any], connection: Connection | None,
+          settings: RunSettings) -> Any:
     """Call the connector and record the outcome on the step; typed errors go up as StepFailed.
 
     Everything is committed first, so no database lock (SQLite's write lock above all) is held
@@ -279,7 +288,8 @@ def _call(session, run, step, fn, connection, settings) -> Any:  # noqa: ANN001
     return output
 
 
-def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFailed, settings) -> str:  # noqa: ANN001
+def _handle_failure(session: Session, run: Run, recipe: Recipe, policy: RetryPolicy, failure: StepFailed,
+                    settings: RunSettings) -> str:
     error = failure.error
     message = failure.step.error or str(error)
     run.error = f"{failure.step.key}: {message}"
@@ -318,6 +328,13 @@ def _handle_failure(session, run, recipe, policy: RetryPolicy, failure: StepFail
         hooks.fire("connection_rejected", connection_id=rejected.id, name=rejected.name,
                    error=rejected.status_message)
     return status
+
+
+def _recipe_of(session: Session, run: Run) -> Recipe:
+    """The run's recipe (a foreign key: it exists while the run does)."""
+    recipe = session.get(Recipe, run.recipe_id)
+    assert recipe is not None, f"run {run.id} has no recipe {run.recipe_id}"
+    return recipe
 
 
 def _failed_attempts(run: Run) -> int:
@@ -375,12 +392,12 @@ def fail_run(session: Session, run_id: int, message: str, settings: RunSettings 
         status = _finish(session, run, "failed", settings)
     except LeaseLost:
         return "lease lost"
-    recipe = session.get(Recipe, run.recipe_id)
+    recipe = _recipe_of(session, run)
     hooks.fire("run_failed", run_id=run.id, recipe_id=recipe.id, recipe_key=recipe.key, error=message)
     return status
 
 
-def _finish(session, run, status: str, settings: RunSettings) -> str:  # noqa: ANN001
+def _finish(session: Session, run: Run, status: str, settings: RunSettings) -> str:
     run.status = status
     if status in ("succeeded", "filtered"):
         run.error = None  # an earlier attempt's error no longer describes the run
@@ -436,6 +453,21 @@ def _connection_by_name(session: Session, name: str) -> Connection:
     if connection is None:
         raise ConfigError(f"connection {name!r} does not exist (create it, or fix the recipe)")
     return connection
+
+
+def _for_storage(value: Any, qualified_key: str) -> Any:
+    """What is written of a step's data: the connector's sensitive fields and every known secret masked.
+
+    The run goes on with the real values in memory; only the stored copy is masked. Secrets are known
+    to this process as soon as it decrypts the connection, which it did to make the call.
+    """
+    if value is None:
+        return None
+    try:
+        sensitive = registry.get_connector(qualified_key.split(".")[0]).sensitive
+    except Exception:  # noqa: BLE001 - an unknown connector has no sensitive fields to mask
+        sensitive = frozenset()
+    return REDACTOR.mask_values(mask_sensitive(value, sensitive))
 
 
 def _clean(message: str) -> str:

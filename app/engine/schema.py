@@ -6,6 +6,7 @@ what a schema cannot say (known connectors, JSONPath syntax, step order) is chec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
@@ -108,7 +109,7 @@ MAPPING_SCHEMA: dict[str, Any] = {
 _LABELS = {"op": "operator", "type": "type"}
 _HINTS = {KEY_PATTERN: "lower-case letters, digits and _, 3 to 64 characters, starting with a letter",
           STEP_KEY_PATTERN: "lower-case letters, digits and _, starting with a letter",
-          QUALIFIED_PATTERN: "'<connector>.<key>', e.g. asaas.payment_created"}
+          QUALIFIED_PATTERN: "'<connector>.<key>' as `flask connectors describe` lists them"}
 
 
 def schema_errors(instance: Any, schema: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
@@ -125,12 +126,13 @@ def _message(error: ValidationError, path: tuple[str | int, ...]) -> str:
     where = ".".join(str(p) for p in path)
     if error.validator == "enum" and path and isinstance(path[-1], str):
         label = _LABELS.get(path[-1], path[-1])
-        valid = ", ".join(map(str, error.validator_value))
+        valid = ", ".join(map(str, error.validator_value))  # type: ignore[arg-type]  # an enum's list
         text = f"unknown {label} {error.instance!r}; valid {label}s: {valid}"
     elif error.validator == "pattern" and error.validator_value in _HINTS:
         text = f"{error.instance!r} is not valid: use {_HINTS[error.validator_value]}"
     elif error.validator == "additionalProperties":
-        allowed = ", ".join(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        allowed = ", ".join(schema.get("properties", {}))
         text = f"{error.message}; allowed: {allowed}"
     else:
         text = error.message

@@ -57,7 +57,8 @@ def current() -> EngineSettings:
     """The active Flask app's settings (made by its factory), else this process's installed ones."""
     app = current_flask_app()
     if app is not None and EXTENSION in app.extensions:
-        return app.extensions[EXTENSION]  # type: ignore[no-any-return]
+        found: EngineSettings = app.extensions[EXTENSION]
+        return found
     return _installed
 
 

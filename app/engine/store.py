@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def insert_ignore(session: Session, model: type, values: dict[str, Any], conflict: list[str],
+def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict: list[str],
                   where: ColumnElement[bool] | None = None) -> bool:
     """INSERT ... ON CONFLICT (conflict) [WHERE where] DO NOTHING; True when a row was inserted.
 
@@ -25,3 +25,8 @@ def insert_ignore(session: Session, model: type, values: dict[str, Any], conflic
     )
     # RETURNING, not rowcount: drivers disagree on rowcount for a conflict that inserted nothing.
     return session.execute(statement).scalar() is not None
+
+
+def affected(result: Any) -> int:
+    """How many rows an UPDATE or DELETE changed (``Result`` is typed without ``rowcount``)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -15,7 +15,7 @@ from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from app.web import formatting, labels
+from app.web import formatting, labels, metadata
 
 LOCALES = ("pt_BR", "en")
 DEFAULT_LOCALE = "pt_BR"
@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     """Register the web blueprint with CSRF, Babel, filters and headers (called by ``create_app``)."""
     from app.auth import login_manager
     from app.web import (  # noqa: F401  (routes register on import)
+        access_views,
         auth_views,
         connections_views,
         dashboard,
@@ -88,7 +89,8 @@ def init_app(app: Flask) -> None:
                                  schedule_summary=schedule_summary, error_kind_label=labels.error_kind_label,
                                  trigger_title=labels.trigger_title, action_title=labels.action_title,
                                  condition_value=labels.condition_value, field_label=labels.field_label,
-                                 unary_operators=labels.UNARY_OPERATORS)
+                                 unary_operators=labels.UNARY_OPERATORS, connector_title=metadata.title,
+                                 connector_text=metadata.text, step_summary=metadata.step_summary)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

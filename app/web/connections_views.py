@@ -29,7 +29,7 @@ from app.db import get_session
 from app.engine.waiting import apply_waiting
 from app.models import Connection
 from app.vault import VaultError
-from app.web import bp
+from app.web import bp, metadata
 from app.web.auth_views import _safe_next
 from app.web.forms import connection_form_class, connection_values
 from connectors import registry
@@ -76,7 +76,7 @@ def _with_accounts() -> list:
 @login_required
 def connections() -> ResponseReturnValue:
     rows = get_session().scalars(select(Connection).order_by(Connection.name)).all()
-    titles = {c.key: c.title for c in registry.CONNECTORS}
+    titles = {c.key: metadata.title(c) for c in registry.CONNECTORS}
     return render_template("connections/list.html", connections=rows, titles=titles,
                            connectors=_with_accounts())
 
@@ -88,7 +88,8 @@ def connection_new() -> ResponseReturnValue:
     if not key:
         return render_template("connections/choose.html", connectors=_with_accounts())
     connector = _connector_or_404(key)
-    form = connection_form_class(connector.auth_schema, editing=False)()
+    form = connection_form_class(connector.auth_schema, editing=False,
+                                 translate=lambda text: metadata.text(connector, text))()
     if form.validate_on_submit():
         session = get_session()
         try:
@@ -117,7 +118,8 @@ def connection_new() -> ResponseReturnValue:
 def connection_edit(connection_id: int) -> ResponseReturnValue:
     connection = _connection_or_404(connection_id)
     connector = _connector_or_404(connection.connector_key)
-    form_class = connection_form_class(connector.auth_schema, editing=True)
+    form_class = connection_form_class(connector.auth_schema, editing=True,
+                                       translate=lambda text: metadata.text(connector, text))
     if request.method == "GET":
         settings = connection.settings or {}
         form = form_class(formdata=None, name=connection.name,
@@ -136,7 +138,7 @@ def connection_edit(connection_id: int) -> ResponseReturnValue:
             _attach_errors(form, exc)
         except VaultError as exc:
             session.rollback()
-            form.name.errors.append(str(exc))
+            form.name.errors = [*form.name.errors, str(exc)]
         else:
             flash(_("Connection saved. Test it again."), "success")
             return redirect(url_for("web.connection_edit", connection_id=connection.id))
@@ -173,12 +175,11 @@ def connection_reveal(connection_id: int) -> ResponseReturnValue:
     connector = _connector_or_404(connection.connector_key)
     if connector.webhook is None:
         abort(404)
+    error: str | None = None
     try:
         secret = connection.get_credentials().get(connector.webhook.secret_field, "")
     except VaultError as exc:
         secret, error = "", str(exc)
-    else:
-        error = None
     response = current_app.make_response(
         render_template("connections/_secret.html", secret=secret, error=error))
     response.headers["Cache-Control"] = "no-store"

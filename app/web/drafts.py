@@ -10,6 +10,7 @@ text mixed with placeholders becomes ``{text: "..."}``, anything else a constant
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 from flask import current_app
 
+from app.engine.coerce import CoerceError, to_decimal
 from app.inputs import parse_int
 from connectors.sdk import parse_json
 
@@ -211,10 +213,11 @@ def _constant(text: str, schema: dict[str, Any]) -> Any:
     if "integer" in kinds and parse_int(text, maximum=10**18) is not None:
         return int(text)
     if "number" in kinds:
-        try:
-            return float(text.replace(".", "").replace(",", ".")) if "," in text else float(text)
-        except ValueError:
+        try:  # read as the text says (R$ 1.234,56, 10.5), never nan/inf; stored as the float whose
+            number = float(to_decimal(text))  # repr is that same text, so no cent moves on the way
+        except CoerceError:
             return text
+        return number if math.isfinite(number) else text
     return text
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.engine import lookups, recipes
 from app.engine import preview as engine_preview
 from app.models import Connection, Recipe
+from app.web import metadata
 
 
 @dataclass
@@ -40,5 +41,6 @@ def preview(session: Session, document: dict[str, Any], payload: dict[str, Any])
 
 
 def run_lookup(connection: Connection, lookup_key: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The connector lookup's options; connector errors go up (show their ``user_message``)."""
-    return lookups.run_lookup(connection, lookup_key, params)
+    """The connector lookup's options, labelled in the page's language; connector errors go up (show
+    their ``user_message``)."""
+    return lookups.run_lookup(connection, lookup_key, params, locale=metadata.locale())

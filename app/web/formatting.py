@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from babel.numbers import format_currency
 from flask import Flask, current_app
 from flask_babel import get_locale
 
+from app.engine.coerce import CoerceError, to_cents
 from app.vault import REDACTOR
 
 _NBSP = "\xa0"
@@ -39,9 +39,9 @@ def money(value: Any, locale: str | None = None, currency: str = "BRL") -> str:
     """``1234.56`` → ``R$ 1.234,56`` (pt-BR) or ``R$1,234.56`` (en); text that is not a number as is."""
     if value is None or value == "":
         return ""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+    try:  # through the text, never float arithmetic; half-up to the cent, as Asaas keeps it
+        amount = to_cents(value)
+    except CoerceError:
         return str(value)
     return format_currency(amount, currency, locale=_locale(locale)).replace(_NBSP, " ")
 

@@ -6,12 +6,12 @@ the stored secret is kept, and the page only says it is set.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.inputs import parse_int
@@ -23,9 +23,9 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-def role_choices() -> list[SelectChoice]:
+def role_choices() -> list[tuple[str, str]]:
     labels = {"admin": _l("Administrator"), "operator": _l("Operator")}
-    return [SelectChoice(role, labels.get(role, role)) for role in ROLES]
+    return [(role, str(labels.get(role, role))) for role in ROLES]
 
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -36,8 +36,7 @@ class UserForm(FlaskForm):
                                                  Regexp(EMAIL, message=_l("Invalid e-mail address."))])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=255)])
     role = SelectField(_l("Role"), choices=role_choices)
-    locale = SelectField(_l("Language"), choices=[SelectChoice("pt_BR", "Português (Brasil)"),
-                                                            SelectChoice("en", "English")])
+    locale = SelectField(_l("Language"), choices=[("pt_BR", "Português (Brasil)"), ("en", "English")])
     password = PasswordField(_l("Password (leave blank to generate one)"),
                              validators=[Optional(), Length(min=10, max=200)])
 
@@ -46,8 +45,10 @@ class ConnectionFormBase(FlaskForm):
     name = StringField(_l("Connection name"), validators=[DataRequired(), Length(max=255)])
 
 
-def connection_form_class(auth_schema: dict[str, Any], *, editing: bool) -> type[ConnectionFormBase]:
-    """A form class with one field per auth property, in the schema's order."""
+def connection_form_class(auth_schema: dict[str, Any], *, editing: bool,
+                          translate: Callable[[str], str] = str) -> type[ConnectionFormBase]:
+    """A form class with one field per auth property, in the schema's order, labelled with
+    ``translate`` (the connector's catalog in the page's language)."""
     props: dict[str, Any] = auth_schema.get("properties", {})
     required = set(auth_schema.get("required", []))
 
@@ -55,13 +56,13 @@ def connection_form_class(auth_schema: dict[str, Any], *, editing: bool) -> type
         pass
 
     for key, prop in props.items():
-        label = prop.get("title") or key
-        description = prop.get("description", "")
+        label = translate(prop["title"]) if prop.get("title") else key
+        description = translate(prop["description"]) if prop.get("description") else ""
         needed = key in required and not (editing and prop.get("writeOnly"))
         validators = [DataRequired()] if needed else [Optional()]
         field: Any
         if "enum" in prop:
-            field = SelectField(label, choices=[SelectChoice(v, v) for v in prop["enum"]], default=prop.get("default"),
+            field = SelectField(label, choices=[(v, v) for v in prop["enum"]], default=prop.get("default"),
                                 description=description)
         elif prop.get("type") == "boolean":
             field = BooleanField(label, default=prop.get("default", False), description=description)

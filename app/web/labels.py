@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from babel.numbers import format_decimal
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from connectors import registry
+from app.web import metadata
 
 STATUS_LABELS = {
     "queued": _l("queued"),
@@ -87,34 +86,25 @@ def error_kind_label(code: str | None) -> str:
 
 
 def _is_pt() -> bool:
-    try:
-        return str(get_locale() or "pt_BR").startswith("pt")
-    except (RuntimeError, AttributeError):
-        return True
-
-
-def _title(item: Any) -> str:
-    return item.title_pt if _is_pt() and getattr(item, "title_pt", "") else item.title
+    return metadata.locale() == "pt_BR"
 
 
 def trigger_title(qualified: str | None) -> str:
-    """``asaas.payment_created`` → "Asaas: Nova cobrança criada"; an unknown key as it is."""
-    try:
-        connector, trigger = registry.get_trigger(qualified or "")
-    except LookupError:
-        return qualified or ""
-    return f"{connector.title}: {_title(trigger)}" if getattr(connector, "needs_connection", True) \
-        else _title(trigger)
+    """``<connector>.<trigger>`` → "<Connector>: <trigger title>" in the page's language; an unknown
+    key as it is."""
+    found = metadata.trigger_of(qualified)
+    return metadata.qualified_title(*found) if found is not None else qualified or ""
 
 
 def action_title(qualified: str | None, *, service: bool = True) -> str:
-    """``zapsign.create_document_from_template`` → "ZapSign: Criar documento a partir de modelo"
-    (without ``service``: "Criar documento a partir de modelo"); an unknown key as it is."""
-    try:
-        connector, action = registry.get_action(qualified or "")
-    except LookupError:
+    """``<connector>.<action>`` → "<Connector>: <action title>" (without ``service``: the action's
+    title alone), in the page's language; an unknown key as it is."""
+    found = metadata.action_of(qualified)
+    if found is None:
         return qualified or ""
-    return f"{connector.title}: {_title(action)}" if service else _title(action)
+    connector, action = found
+    return f"{metadata.title(connector)}: {metadata.title(connector, action)}" if service \
+        else metadata.title(connector, action)
 
 
 def condition_value(value: Any) -> str:

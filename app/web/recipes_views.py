@@ -1,7 +1,9 @@
 """The automation catalogue and the existing recipes: list, view (YAML), download, enable, edit.
 
 The catalogue's starting points are the seed recipes in ``recipes/`` (their mapping files inlined as
-the steps' ``input`` so the wizard can edit them) plus a blank one. Recipes managed by files
+the steps' ``input`` so the wizard can edit them) plus a blank one. Each entry shows the recipe's own
+name and description (data, as its author wrote them) and what it wires, in the page's language,
+from the connectors' metadata; a new seed recipe file appears without a line here. Recipes managed by files
 (``source == "file"``) are read-only here: change the YAML and run ``flask recipes apply``.
 """
 
@@ -24,30 +26,10 @@ from app.models import Recipe
 from app.web import bp, drafts
 from app.web import wizard_schedule as schedule
 from app.web.engine import export_yaml, set_enabled
+from app.web.labels import action_title, trigger_title
 from app.web.runs_views import runs_for_recipe
 
-TEMPLATES: dict[str, dict[str, Any]] = {
-    "asaas_charge_to_contract": {
-        "title": _l("Asaas: charge created → ZapSign: contract"),
-        "description": _l("When a charge is created in Asaas, create the contract in ZapSign from your "
-                          "template, filled with the charge and customer data, and send it for signature."),
-    },
-    "zapsign_signed_to_charge": {
-        "title": _l("ZapSign: document signed → Asaas: charge"),
-        "description": _l("When everyone has signed a ZapSign document, find or create the customer in "
-                          "Asaas and create the charge with the value and due date filled in the document."),
-    },
-    "asaas_collection_rule": {
-        "title": _l("Collection rule: due-date reminders by e-mail"),
-        "description": _l("E-mail each customer with an open Asaas payment on the days you choose before, on "
-                          "and after the due date (D-5, D0, D+1 and D+7 to start with), in Portuguese or "
-                          "English, and see who would get what today before switching it on."),
-    },
-    "blank": {
-        "title": _l("Blank automation"),
-        "description": _l("Choose any trigger and action yourself."),
-    },
-}
+BLANK = {"title": _l("Blank automation"), "description": _l("Choose any trigger and action yourself."), "via": ""}
 
 
 def _dir(setting: str, name: str) -> Path:
@@ -67,6 +49,24 @@ def inline_mappings(document: dict[str, Any]) -> dict[str, Any]:
             except (OSError, yaml.YAMLError):
                 step["input"] = {}
     return document
+
+
+def catalogue_entries() -> dict[str, dict[str, Any]]:
+    """``{recipe key: {title, description, via}}`` for every seed recipe file, then the blank one."""
+    entries: dict[str, dict[str, Any]] = {}
+    for path in sorted(_dir("RECIPES_DIR", "recipes").glob("*.yaml")):
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(document, dict):
+            continue
+        steps = [step.get("action") for step in document.get("steps") or [] if isinstance(step, dict)]
+        via = [trigger_title((document.get("trigger") or {}).get("event")), *map(action_title, steps)]
+        entries[path.stem] = {"title": str(document.get("name") or path.stem),
+                              "description": " ".join(str(document.get("description") or "").split()),
+                              "via": " → ".join(v for v in via if v)}
+    return {**entries, "blank": BLANK}
 
 
 def template_document(key: str) -> dict[str, Any]:
@@ -93,20 +93,20 @@ def _recipe_or_404(recipe_id: int) -> Recipe:
 @login_required
 def recipes() -> ResponseReturnValue:
     rows = get_session().scalars(select(Recipe).order_by(Recipe.name)).all()
-    return render_template("recipes/list.html", recipes=rows, templates=TEMPLATES)
+    return render_template("recipes/list.html", recipes=rows)
 
 
 @bp.get("/automations/new")
 @login_required
 def catalogue() -> ResponseReturnValue:
-    return render_template("recipes/catalogue.html", templates=TEMPLATES)
+    return render_template("recipes/catalogue.html", templates=catalogue_entries())
 
 
 @bp.post("/automations/new")
 @login_required
 def start_wizard() -> ResponseReturnValue:
     template = request.form.get("template", "")
-    if template not in TEMPLATES:
+    if template not in catalogue_entries():
         abort(400)
     document = template_document(template)
     if template != "blank":

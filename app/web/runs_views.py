@@ -1,6 +1,6 @@
 """Run history: a filterable, searchable, paginated list; a run page; replay (one or in bulk).
 
-Search looks for the text (a payment id ``pay_…``, a ZapSign document token) inside the stored
+Search looks for the text (a payment id, a document token) inside the stored
 event payload and the run's trigger output, as a LIKE over the JSON cast to text: portable across
 SQLite and PostgreSQL, and good enough at the history sizes retention keeps.
 """
@@ -23,7 +23,7 @@ from app.db import get_session
 from app.engine.replay import ReplayError, replay_run, replay_runs
 from app.inputs import parse_int
 from app.models import RUN_STATUSES, Event, Recipe, Run, Step, utcnow
-from app.web import bp
+from app.web import bp, metadata
 
 PAGE_SIZE = 50
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -86,24 +86,18 @@ def runs() -> ResponseReturnValue:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     recipes = session.scalars(select(Recipe).order_by(Recipe.name)).all()
+    triggers = {r.id: r.trigger_key for r in recipes}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "runs/list.html", runs=rows, recipes=recipes, statuses=RUN_STATUSES, args=args, page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), total=total, summaries={r.id: summary(r) for r in rows},
+        pages=max(1, -(-total // PAGE_SIZE)), total=total,
+        summaries={r.id: summary(r, triggers.get(r.recipe_id)) for r in rows},
     )
 
 
-def summary(run: Run) -> str:
-    """One line naming what the run was about (the payment, the document), from the trigger output."""
-    out = run.trigger_output or {}
-    payment = out.get("payment") if isinstance(out.get("payment"), dict) else None
-    if payment:
-        who = (out.get("customer") or {}).get("name") if isinstance(out.get("customer"), dict) else None
-        return " · ".join(str(x) for x in (payment.get("id"), who) if x)
-    document = out.get("document") if isinstance(out.get("document"), dict) else None
-    if document:
-        return " · ".join(str(x) for x in (document.get("name"), document.get("token")) if x)
-    return ""
+def summary(run: Run, trigger_key: str | None) -> str:
+    """One line naming what the run was about, from the trigger's own ``summary`` of its output."""
+    return metadata.summary(trigger_key, run.trigger_output)
 
 
 def _notify_executor() -> None:

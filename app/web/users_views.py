@@ -28,7 +28,7 @@ def users() -> ResponseReturnValue:
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
         if session.scalar(select(User.id).where(User.email == email)) is not None:
-            form.email.errors.append(_("A user with this e-mail already exists."))
+            form.email.errors = [*form.email.errors, _("A user with this e-mail already exists.")]
         else:
             password = form.password.data or generate_password()
             user = create_user(session, email=email, name=form.name.data or "", role=form.role.data,

@@ -1,6 +1,7 @@
 """The automation wizard, one screen per step like Pluga: trigger (blank only), accounts, filters,
-ZapSign template, field mapping with a live preview, finish. A collection rule (régua de cobrança)
-takes its own screens instead: accounts, reminder steps, who gets what today, finish
+choices (what other fields depend on, e.g. a document template), field mapping with a live preview,
+finish. Every screen is built from the connectors' metadata (``wizard_data``, ``metadata``). A
+collection rule (régua de cobrança) takes its own screens instead: accounts, reminder steps, who gets what today, finish
 (``wizard_collection``). The trigger may be the schedule: its form and next fire times are
 ``wizard_schedule``; it has no account, so "accounts" asks only for the steps' connections.
 
@@ -28,15 +29,15 @@ from app.db import get_session
 from app.engine.filter_ops import OPERATORS
 from app.inputs import parse_int
 from app.models import Recipe
-from app.web import bp, drafts
+from app.web import bp, drafts, metadata
 from app.web import wizard_collection as collection
 from app.web import wizard_data as data
 from app.web import wizard_schedule as schedule
 from app.web.engine import preview, save_recipe, set_enabled
 
-STEPS = ("trigger", "connect", "filters", "template", "map", "finish")
+STEPS = ("trigger", "connect", "filters", "choices", "map", "finish")
 STEP_TITLES = {"trigger": _l("Trigger and action"), "connect": _l("Accounts"), "filters": _l("Filters"),
-               "template": _l("ZapSign template"), "map": _l("Fields"), "finish": _l("Finish"),
+               "choices": _l("Choices"), "map": _l("Fields"), "finish": _l("Finish"),
                **collection.STEP_TITLES}
 
 
@@ -44,9 +45,9 @@ def steps_for(draft: dict[str, Any]) -> list[str]:
     if collection.applies(draft):
         return list(collection.STEPS)
     document = draft["document"]
-    has_template = any(s.get("action") == data.TEMPLATE_ACTION for s in document.get("steps") or [])
+    has_choices = any(data.has_choices(s) for s in document.get("steps") or [])
     return [s for s in STEPS if (s != "trigger" or draft["template"] == "blank" or schedule.is_schedule(document))
-            and (s != "template" or has_template)]
+            and (s != "choices" or has_choices)]
 
 
 def first_step(draft: dict[str, Any]) -> str:
@@ -85,7 +86,8 @@ def wizard_step(draft_id: str, step: str) -> ResponseReturnValue:
             return redirect(url_for("web.wizard_step", draft_id=draft_id, step=step))
     context = CONTEXT[step](draft)
     return render_template(f"wizard/{step}.html", draft=draft, doc=draft["document"], step=step, steps=steps,
-                           step_titles=STEP_TITLES, errors=errors, **context)
+                           step_titles={**STEP_TITLES, **data.choices_title(draft["document"])}, errors=errors,
+                           **context)
 
 
 @bp.post("/automations/wizard/<draft_id>/preview")
@@ -115,15 +117,16 @@ def wizard_schedule_preview(draft_id: str) -> ResponseReturnValue:
 
 
 def _flag_missing_variables(session: Any, document: dict[str, Any], result: dict[str, Any]) -> None:
-    """A required template variable left empty is legal for the engine but leaves a hole in the contract."""
+    """A required lookup field (a template variable) left empty is legal for the engine but leaves a
+    hole in the document."""
     for step, shown in zip(document.get("steps") or [], result.get("steps") or [], strict=False):
-        if step.get("action") != data.TEMPLATE_ACTION or not isinstance(shown.get("input"), dict):
+        if not isinstance(shown.get("input"), dict):
             continue
-        filled = shown["input"].get("variables") or {}
         targets, _problem = data.step_targets(session, step)
         for target in targets:
-            name = target.name.removeprefix("variables.")
-            if target.required and target.name.startswith("variables.") and filled.get(name) in (None, ""):
+            parent, dot, name = target.name.partition(".")
+            filled = shown["input"].get(parent) if dot else None
+            if target.required and dot and (not isinstance(filled, dict) or filled.get(name) in (None, "")):
                 shown.setdefault("problems", []).append(
                     _("%(field)s: required by the template, but empty for this event", field=target.name))
 
@@ -178,7 +181,7 @@ def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
             action = connector.action(step.get("action", "").partition(".")[2])
             roles.append({"name": f"step_connection_{i}", "connector": connector,
                           "label": _("Step %(n)d: %(key)s", n=i + 1,
-                                     key=data.title_of(action) if action else step["key"]),
+                                     key=data.title_of(connector, action) if action else step["key"]),
                           "current": step.get("connection", ""),
                           "options": data.connections_for(session, connector.key)})
     return {"roles": roles, "trigger_note": trigger_note}
@@ -222,25 +225,26 @@ def _filters_context(draft: dict[str, Any]) -> dict[str, Any]:
             "source_run": run, "to_placeholder": drafts.path_to_placeholder, "value_to_form": drafts.value_to_form}
 
 
-# -- template ----------------------------------------------------------------------------------
+# -- choices -----------------------------------------------------------------------------------
 
-def _apply_template(draft: dict[str, Any], form: Any) -> None:
+def _apply_choices(draft: dict[str, Any], form: Any) -> None:
+    """Each ``c|<step>|<property>`` chosen, for the properties the step's choices screen offers."""
     for i, step in enumerate(draft["document"].get("steps") or []):
-        chosen = (form.get(f"template_{i}") or "").strip()
-        if step.get("action") == data.TEMPLATE_ACTION and chosen:
-            step.setdefault("input", {})["template_id"] = chosen
+        for name in data.choice_names(step):
+            chosen = (form.get(f"c|{i}|{name}") or "").strip()
+            if chosen:
+                step.setdefault("input", {})[name] = chosen
 
 
-def _template_context(draft: dict[str, Any]) -> dict[str, Any]:
+def _choices_context(draft: dict[str, Any]) -> dict[str, Any]:
     session = get_session()
-    choices = []
+    blocks = []
     for i, step in enumerate(draft["document"].get("steps") or []):
-        if step.get("action") == data.TEMPLATE_ACTION:
-            options, problem = data.templates_of(session, step)
-            current = (step.get("input") or {}).get("template_id") or ""
-            choices.append({"index": i, "step": step, "options": options, "problem": problem,
-                            "current": current if isinstance(current, str) else ""})
-    return {"choices": choices}
+        found = metadata.action_of(step.get("action", ""))
+        choices = data.step_choices(session, step)
+        if found is not None and choices:
+            blocks.append({"index": i, "step": step, "choices": choices, "service": metadata.title(found[0])})
+    return {"blocks": blocks}
 
 
 # -- map ---------------------------------------------------------------------------------------
@@ -252,19 +256,20 @@ def _apply_map(draft: dict[str, Any], form: Any) -> None:
         if not names:
             continue
         current = dict(step.get("input") or {})
-        variables = {} if any(n.startswith("variables.") for n in names) else current.get("variables")
+        # An object whose keys came from a lookup (a template's variables) is rebuilt from the form.
+        for parent in {n.partition(".")[0] for n in names if "." in n}:
+            current[parent] = {}
         for name in names:
             expr = drafts.form_to_expr(form.get(f"v|{i}|{name}", ""), form.get(f"f|{i}|{name}", ""),
                                        form.get(f"x|{i}|{name}", ""), _schema_of(step, name))
-            if name.startswith("variables."):
+            parent, dot, key = name.partition(".")
+            if dot:
                 if expr is not None:
-                    variables[name[len("variables."):]] = expr
+                    current[parent][key] = expr
             elif expr is None:
                 current.pop(name, None)
             else:
                 current[name] = expr
-        if variables is not None:
-            current["variables"] = variables
         step["input"] = current
 
 
@@ -286,7 +291,9 @@ def _map_context(draft: dict[str, Any]) -> dict[str, Any]:
         current = step.get("input") or {}
         rows = [{"target": t, "form": drafts.expr_to_form(data.get_target(current, t.name))
                  or {"text": "", "format": "", "extras": ""}} for t in targets]
+        found = metadata.action_of(step.get("action", ""))
         blocks.append({"index": i, "step": step, "rows": rows, "problem": problem,
+                       "service": metadata.title(found[0]) if found else "",
                        "fields": data.source_fields(session, draft["document"], i)})
     return {"blocks": blocks, "format_choices": drafts.FORMAT_CHOICES}
 
@@ -356,7 +363,7 @@ def _finish(draft: dict[str, Any]) -> tuple[Recipe | None, list[str]]:
 
 APPLY: dict[str, Callable[[dict[str, Any], Any], list[str] | None]] = {
     "trigger": _apply_trigger, "connect": _apply_connect, "filters": _apply_filters,
-    "template": _apply_template, "map": _apply_map, "finish": _apply_finish, **collection.APPLY}
+    "choices": _apply_choices, "map": _apply_map, "finish": _apply_finish, **collection.APPLY}
 CONTEXT: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "trigger": _trigger_context, "connect": _connect_context, "filters": _filters_context,
-    "template": _template_context, "map": _map_context, "finish": _finish_context, **collection.CONTEXT}
+    "choices": _choices_context, "map": _map_context, "finish": _finish_context, **collection.CONTEXT}

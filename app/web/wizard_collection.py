@@ -1,7 +1,7 @@
 """The wizard's screens for the collection rule (régua de cobrança): accounts, reminder steps (the
 days and the e-mail each one sends), who would get what today, then the shared "finish".
 
-A draft takes these screens when its recipe is on ``asaas.payment_due_reminder`` and sends an e-mail
+A draft takes these screens when its recipe is the collection rule's trigger and sends an e-mail
 (started from the catalogue, or a saved rule opened with "Edit"). The definition is changed only
 through ``app.collection.rule``, so the wizard saves what a YAML author would write. The preview
 polls Asaas with the chosen connection as a brand-new rule would (read-only, nothing stored).
@@ -92,7 +92,7 @@ def _current(document: dict[str, Any]) -> tuple[str, str]:
 
 def apply_accounts(draft: dict[str, Any], form: Any) -> list[str]:
     document = draft["document"]
-    rule.set_connections(document, asaas=form.get("asaas_connection"), email=form.get("email_connection"))
+    rule.set_connections(document, payments=form.get("payments_connection"), email=form.get("email_connection"))
     if form.get("go") != "next":
         return []
     session = get_session()
@@ -108,9 +108,9 @@ def apply_accounts(draft: dict[str, Any], form: Any) -> list[str]:
 
 def accounts_context(draft: dict[str, Any]) -> dict[str, Any]:
     session = get_session()
-    asaas, email = _current(draft["document"])
+    payments, email = _current(draft["document"])
     return {"roles": [
-        {"name": "asaas_connection", "connector": registry.get_connector(rule.ASAAS), "current": asaas,
+        {"name": "payments_connection", "connector": registry.get_connector(rule.ASAAS), "current": payments,
          "label": _("Payments"), "options": data.connections_for(session, rule.ASAAS),
          "help": _("Its open payments get the reminders; each one is read again right before sending.")},
         {"name": "email_connection", "connector": registry.get_connector(rule.EMAIL), "current": email,
@@ -186,8 +186,8 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
     """The preview table, or a readable reason why Asaas could not be read (never a 500)."""
     session = get_session()
     document = draft["document"]
-    asaas, _email = _current(document)
-    connection = data.connection_named(session, asaas)
+    payments, _email = _current(document)
+    connection = data.connection_named(session, payments)
     found: list[PreviewRow] = []
     problem = None
     if connection is None or connection.connector_key != rule.ASAAS:

@@ -1,10 +1,13 @@
 """What the wizard's screens offer: triggers, actions, connections, source fields, target fields.
 
 Source fields come from the last real trigger output of the chosen connection (so the examples are
-the user's own data) or else from the trigger's ``sample`` (for the schedule: the event its next fire
+the user's own data) or else from the trigger's ``sample`` (a clock trigger: the event its next fire
 time will emit), plus each earlier step's action sample under ``steps.<key>``. Target fields are the
-action's ``input_schema`` properties and, for a ZapSign template, the template's variables read live
-from the account.
+action's ``input_schema`` properties, labelled from the connector's catalog, with the choices the
+action declares (``Action.choices``): fixed options with labels, or a lookup run with the step's
+connection and the values of the properties it depends on. A property other properties depend on is
+chosen first, on the "choices" screen; an object whose keys come from a lookup (``fields=True``)
+becomes one field per option (a template's variables).
 """
 
 from __future__ import annotations
@@ -12,35 +15,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Connection, Recipe, Run
-from app.web import drafts
+from app.web import drafts, metadata
 from app.web import wizard_schedule as schedule
 from app.web.engine import run_lookup
 from connectors import registry
+from connectors.sdk import Action, Connector
 
-TEMPLATE_ACTION = "zapsign.create_document_from_template"
 
-
-def title_of(item: Any) -> str:
-    """``title_pt`` in Portuguese when the connector gives one, else ``title``."""
-    if str(get_locale() or "pt_BR").startswith("pt") and getattr(item, "title_pt", ""):
-        return item.title_pt
-    return item.title
+def title_of(connector: Connector, item: Any = None) -> str:
+    """The connector's (or its trigger's / action's) title in the page's language."""
+    return metadata.title(connector, item)
 
 
 def trigger_choices() -> list[tuple[str, str]]:
-    """Webhook triggers, and the schedule (its title says what it is: it has no account to name)."""
-    return [(f"{c.key}.{t.key}", f"{c.title}: {title_of(t)}" if c.needs_connection else title_of(t))
-            for c in registry.CONNECTORS for t in c.triggers
-            if t.kind == "webhook" or f"{c.key}.{t.key}" == schedule.EVENT]
+    """Webhook triggers, and clock triggers with a timetable (they have no account to name)."""
+    return [(f"{c.key}.{t.key}", metadata.qualified_title(c, t))
+            for c in registry.CONNECTORS for t in c.triggers if t.kind == "webhook" or t.timetable is not None]
 
 
 def action_choices() -> list[tuple[str, str]]:
-    return [(f"{c.key}.{a.key}", f"{c.title}: {title_of(a)}") for c in registry.CONNECTORS for a in c.actions]
+    return [(f"{c.key}.{a.key}", f"{metadata.title(c)}: {metadata.title(c, a)}")
+            for c in registry.CONNECTORS for a in c.actions]
 
 
 def connector_of(qualified: str) -> Any:
@@ -77,7 +77,7 @@ def source_document(session: Session, document: dict[str, Any]) -> tuple[dict[st
             .order_by(Run.id.desc()).limit(1))
         if run is not None and isinstance(run.trigger_output, dict):
             return run.trigger_output, run
-    if event == schedule.EVENT:
+    if schedule.is_schedule(document):
         upcoming = schedule.sample_payload(schedule.options_of(document))
         if upcoming is not None:
             return upcoming, None
@@ -103,66 +103,134 @@ def source_fields(session: Session, document: dict[str, Any], upto: int) -> list
 
 @dataclass
 class Target:
-    """One field of an action's input the user can fill."""
+    """One field of an action's input the user can fill (``choices``: ``(value, label)`` to pick from)."""
 
     name: str  # "signer_name" or "variables.CPF"
     label: str
     required: bool
     schema: dict[str, Any]
     help: str = ""
-    choices: list[str] = field(default_factory=list)
+    choices: list[tuple[str, str]] = field(default_factory=list)
 
 
-def step_targets(session: Session, step: dict[str, Any]) -> tuple[list[Target], str | None]:
-    """The fields of one step (template variables first), and a lookup error to show, if any."""
-    try:
-        _, action = registry.get_action(step.get("action", ""))
-    except LookupError:
-        return [], None
-    schema = action.input_schema
-    required = set(schema.get("required", []))
-    targets: list[Target] = []
-    problem = None
-    current = step.get("input") or {}
-    if step.get("action") == TEMPLATE_ACTION:
-        variables, problem = template_variables(session, step)
-        known = {v["value"] for v in variables}
-        for extra in (current.get("variables") or {}):
-            if extra not in known:
-                variables.append({"value": extra, "label": extra, "required": False})
-        targets += [Target(f"variables.{v['value']}", v.get("label") or v["value"], bool(v.get("required")),
-                           {"type": "string"}, v.get("help_text") or "") for v in variables]
-    for name, prop in schema.get("properties", {}).items():
-        if name in ("template_id", "variables") and step.get("action") == TEMPLATE_ACTION:
-            continue
-        kinds = prop.get("type") if isinstance(prop.get("type"), list) else [prop.get("type")]
-        if "object" in kinds or "array" in kinds:
-            continue
-        choices = [str(v) for v in prop.get("enum", [])] or (["true", "false"] if "boolean" in kinds else [])
-        targets.append(Target(name, prop.get("title") or name, name in required, prop,
-                              prop.get("description", ""), choices))
-    return targets, problem
+@dataclass
+class Choice:
+    """A property chosen before the mapping (other properties' options depend on it)."""
+
+    name: str
+    label: str
+    help: str
+    options: list[dict[str, Any]]
+    current: str
+    problem: str | None = None
 
 
-def template_variables(session: Session, step: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
-    template_id = _constant((step.get("input") or {}).get("template_id"))
+def _action(step: dict[str, Any]) -> tuple[Connector, Action] | None:
+    return metadata.action_of(step.get("action", ""))
+
+
+def _lookup(session: Session, step: dict[str, Any], key: str,
+            params: dict[str, Any] | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The lookup's options with the step's connection; none until the connection and params are set."""
     connection = connection_named(session, step.get("connection") or "")
-    if not template_id or connection is None:
+    if connection is None or params is None:
         return [], None
     try:
-        return list(run_lookup(connection, "template_variables", {"template_id": template_id})), None
+        return list(run_lookup(connection, key, params)), None
     except Exception as exc:  # noqa: BLE001 - any connector error is shown, the page still works
         return [], getattr(exc, "user_message", None) or str(exc)
 
 
-def templates_of(session: Session, step: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
-    connection = connection_named(session, step.get("connection") or "")
-    if connection is None:
+def _constants(step: dict[str, Any]) -> dict[str, Any]:
+    return {name: _constant(expr) for name, expr in (step.get("input") or {}).items()}
+
+
+def choice_names(step: dict[str, Any]) -> list[str]:
+    """The step's properties with live options that other properties depend on, in schema order."""
+    found = _action(step)
+    if found is None:
+        return []
+    action = found[1]
+    names = [n for n in metadata.parents(action) if n in action.choices and action.choices[n].dynamic]
+    return sorted(names, key=list(action.input_schema.get("properties", {})).index)
+
+
+def has_choices(step: dict[str, Any]) -> bool:
+    return bool(choice_names(step))
+
+
+def choices_title(document: dict[str, Any]) -> dict[str, str]:
+    """The "choices" step named after what is chosen there ("Modelo"), when that is one or two things."""
+    labels = []
+    for step in document.get("steps") or []:
+        found = _action(step)
+        if found is not None:
+            labels += [metadata.property_text(found[0], found[1].input_schema, n)[0] for n in choice_names(step)]
+    unique = list(dict.fromkeys(labels))
+    return {"choices": ", ".join(unique)} if 0 < len(unique) <= 2 else {}
+
+
+def step_choices(session: Session, step: dict[str, Any]) -> list[Choice]:
+    """The step's properties with live options that other properties depend on (a ZapSign template)."""
+    found = _action(step)
+    if found is None:
+        return []
+    connector, action = found
+    out = []
+    for name in choice_names(step):
+        choices = action.choices[name]
+        options, problem = _lookup(session, step, choices.lookup, choices.params(_constants(step)))
+        label, help_text = metadata.property_text(connector, action.input_schema, name)
+        out.append(Choice(name, label, help_text, options, _constants(step).get(name) or "", problem))
+    return out
+
+
+def step_targets(session: Session, step: dict[str, Any]) -> tuple[list[Target], str | None]:
+    """The fields of one step (an object's lookup fields first), and a lookup error to show, if any."""
+    found = _action(step)
+    if found is None:
         return [], None
-    try:
-        return list(run_lookup(connection, "templates", {})), None
-    except Exception as exc:  # noqa: BLE001 - shown to the user with the connector's message
-        return [], getattr(exc, "user_message", None) or str(exc)
+    connector, action = found
+    schema = action.input_schema
+    required = set(schema.get("required", []))
+    chosen_first = set(choice_names(step))
+    current = step.get("input") or {}
+    values = _constants(step)
+    fields: list[Target] = []
+    targets: list[Target] = []
+    problem = None
+    for name, prop in schema.get("properties", {}).items():
+        choices = action.choices.get(name)
+        if name in chosen_first:
+            continue
+        if choices is not None and choices.fields:
+            options, problem = _lookup(session, step, choices.lookup, choices.params(values))
+            known = {str(o["value"]) for o in options}
+            options += [{"value": extra, "label": extra} for extra in (current.get(name) or {}) if extra not in known]
+            fields += [Target(f"{name}.{o['value']}", o.get("label") or str(o["value"]), bool(o.get("required")),
+                              {"type": "string"}, o.get("help_text") or "") for o in options]
+            continue
+        kinds = prop.get("type") if isinstance(prop.get("type"), list) else [prop.get("type")]
+        if "object" in kinds or "array" in kinds:
+            continue
+        label, help_text = metadata.property_text(connector, schema, name)
+        pairs = metadata.static_options(connector, choices)
+        if choices is not None and choices.dynamic:
+            options, trouble = _lookup(session, step, choices.lookup, choices.params(values))
+            problem = problem or trouble
+            pairs = [(str(o["value"]), str(o.get("label") or o["value"])) for o in options]
+            if choices.params(values) is None:
+                help_text = " ".join(x for x in (help_text, _("Choose %(fields)s first to see the options.",
+                                     fields=", ".join(_labels(connector, schema, choices.depends_on)))) if x)
+        if not pairs:
+            pairs = [(str(v), str(v)) for v in prop.get("enum", [])] or (
+                [("true", _("yes")), ("false", _("no"))] if "boolean" in kinds else [])
+        targets.append(Target(name, label, name in required, prop, help_text, pairs))
+    return fields + targets, problem
+
+
+def _labels(connector: Connector, schema: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    return [metadata.property_text(connector, schema, name)[0] for name in names]
 
 
 def _constant(expr: Any) -> str:
@@ -172,6 +240,8 @@ def _constant(expr: Any) -> str:
 
 
 def get_target(current: dict[str, Any], name: str) -> Any:
-    if name.startswith("variables."):
-        return (current.get("variables") or {}).get(name[len("variables."):])
+    """The expression of a field: ``variables.CPF`` lives under ``variables``."""
+    parent, dot, key = name.partition(".")
+    if dot:
+        return (current.get(parent) or {}).get(key) if isinstance(current.get(parent), dict) else None
     return current.get(name)

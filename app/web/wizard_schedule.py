@@ -1,10 +1,11 @@
 """The schedule form of the wizard's trigger step ("Agendamento", like Zapier's "Schedule by Zapier").
 
 A simple mode (every 15 minutes, every hour, every day, weekdays, a weekday or a day of the month at
-HH:MM) writes the ``schedule.cron`` options a YAML author would write (``every: 15m``, ``cron: "0 9 *
-* 1-5"``); "advanced" takes a cron expression as typed. The errors come from the trigger's own
-``check_options`` and the next fire times and the sample event from ``connectors/schedule``, so what
-the form shows is what the scheduler does. The form as typed is kept in the draft (``schedule_form``):
+HH:MM) writes the options a YAML author would write for a clock trigger with a timetable (``every:
+15m``, ``cron: "0 9 * * 1-5"``, ``timezone``); "advanced" takes a cron expression as typed. The errors
+come from the trigger's own ``check_options``, the next fire times and the sample event from its
+``timetable`` (SDK metadata, through the registry), so what the form shows is what the scheduler does.
+The form as typed is kept in the draft (``schedule_form``):
 an invalid expression comes back as typed, with the reason.
 """
 
@@ -22,12 +23,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.inputs import parse_int
+from app.web import metadata
 from app.web.formatting import wall_clock, weekday
-from connectors import registry
-from connectors.schedule.cron import DEFAULT_TIMEZONE, MACROS, Schedule, ScheduleError, compile_schedule
-from connectors.schedule.triggers import payload
+from connectors.sdk import Timetable, Trigger
 
-EVENT = "schedule.cron"
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
 MODES = (("every_15m", _l("Every 15 minutes")), ("hourly", _l("Every hour")), ("daily", _l("Every day")),
          ("weekdays", _l("Weekdays (Monday to Friday)")), ("weekly", _l("Once a week")),
          ("monthly", _l("Once a month")), ("cron", _l("Advanced: cron expression")))
@@ -51,8 +51,26 @@ _MINUTES = re.compile(r"^\*/(\d+) \* \* \* \*$")
 _HOURS = re.compile(r"^0 \*/(\d+) \* \* \*$")
 
 
+def event() -> str:
+    """The clock trigger the schedule form writes options for (the first with a timetable), or ""."""
+    events = metadata.timetable_events()
+    return events[0] if events else ""
+
+
+def _trigger() -> Trigger | None:
+    return metadata.timetable_trigger(event())
+
+
+def timetable(options: Mapping[str, Any]) -> Timetable:
+    """The trigger's own reading of the options; ValueError when they make no schedule."""
+    trigger = _trigger()
+    if trigger is None or trigger.timetable is None:
+        raise ValueError("no clock trigger with a timetable is registered")
+    return trigger.timetable(options)
+
+
 def is_schedule(document: Mapping[str, Any]) -> bool:
-    return (document.get("trigger") or {}).get("event") == EVENT
+    return metadata.timetable_trigger((document.get("trigger") or {}).get("event")) is not None
 
 
 def options_of(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,8 +107,8 @@ def state_of(options: Mapping[str, Any]) -> dict[str, str]:
 
 def _cron_of(options: Mapping[str, Any]) -> str:
     try:
-        return compile_schedule(options).expression
-    except ScheduleError:
+        return timetable(options).expression
+    except ValueError:
         return str(options.get("every") or options.get("cron") or "")
 
 
@@ -122,8 +140,8 @@ def options_from(state: Mapping[str, str]) -> tuple[dict[str, Any] | None, list[
 
 def check(options: Mapping[str, Any]) -> list[str]:
     """The trigger's own verdict on the options (the one ``flask recipes validate`` gives)."""
-    _connector, trigger = registry.get_trigger(EVENT)
-    problems = trigger.check_options(options) if trigger.check_options else []
+    trigger = _trigger()
+    problems = trigger.check_options(options) if trigger is not None and trigger.check_options else []
     return [_("Invalid schedule: %(problem)s", problem=message) for _option, message in problems]
 
 
@@ -152,14 +170,15 @@ def apply(draft: dict[str, Any], form: Any) -> list[str]:
 def fire_times(options: Mapping[str, Any], count: int = FIRE_TIMES,
                after: datetime | None = None) -> list[datetime]:
     """The next ``count`` fire times, in the schedule's zone (the scheduler's own computation)."""
-    schedule = compile_schedule(options)
-    return _next(schedule, count, after or datetime.now(UTC))
+    table = timetable(options)
+    return _next(table, count, after or datetime.now(UTC))
 
 
-def _next(schedule: Schedule, count: int, moment: datetime) -> list[datetime]:
+def _next(table: Timetable, count: int, moment: datetime) -> list[datetime]:
+    zone = ZoneInfo(table.timezone)
     times: list[datetime] = []
-    while len(times) < count and (fire := schedule.next_after(moment)) is not None:
-        times.append(fire.astimezone(schedule.zone))
+    while len(times) < count and (fire := table.next_after(moment)) is not None:
+        times.append(fire.astimezone(zone))
         moment = fire
     return times
 
@@ -167,7 +186,7 @@ def _next(schedule: Schedule, count: int, moment: datetime) -> list[datetime]:
 def shown_times(options: Mapping[str, Any], count: int = FIRE_TIMES) -> list[dict[str, str]]:
     try:
         times = fire_times(options, count)
-    except ScheduleError:
+    except ValueError:
         return []
     return [{"iso": t.isoformat(), "text": wall_clock(t), "weekday": weekday(t)} for t in times]
 
@@ -177,7 +196,7 @@ def context(draft: Mapping[str, Any]) -> dict[str, Any]:
     state = form_state(draft)
     options, problems = options_from(state)
     valid = options is not None and not problems
-    return {"schedule_event": EVENT, "schedule_form": state, "schedule_modes": MODES,
+    return {"schedule_event": event(), "schedule_form": state, "schedule_modes": MODES,
             "schedule_problems": problems, "schedule_when": describe(options) if valid and options else "",
             "fire_times": shown_times(options) if valid and options else [],
             "schedule_zone": state["timezone"], "weekdays": weekday_choices(),
@@ -208,16 +227,16 @@ def _offset(zone: str) -> str:
 def describe(options: Mapping[str, Any]) -> str:
     """"weekdays at 09:00", "every 15 minutes", "cron 0 9 1,15 * *"; the zone when not São Paulo."""
     try:
-        schedule = compile_schedule(options)
-    except ScheduleError:
+        table = timetable(options)
+    except ValueError:
         return str(options.get("cron") or options.get("every") or "")
-    text = _describe_cron(schedule.expression)
-    zone = schedule.zone.key
+    text = _describe_cron(table.expression)
+    zone = table.timezone
     return text if zone == DEFAULT_TIMEZONE else f"{text} ({zone})"
 
 
 def _describe_cron(expression: str) -> str:
-    cron = " ".join(MACROS.get(expression.lower(), expression).split())
+    cron = " ".join(expression.split())
     state = state_of({"cron": cron})
     mode, time = state["mode"], state["time"]
     if mode == "daily":
@@ -254,8 +273,8 @@ def next_runs(definition: Mapping[str, Any], count: int = 1) -> list[dict[str, s
 def sample_payload(options: Mapping[str, Any]) -> dict[str, Any] | None:
     """What the trigger will emit at the next fire time (None: the options make no schedule)."""
     try:
-        schedule = compile_schedule(options)
-    except ScheduleError:
+        table = timetable(options)
+    except ValueError:
         return None
-    fire = schedule.next_after(datetime.now(UTC))
-    return payload(schedule, fire) if fire is not None else None
+    fire = table.next_after(datetime.now(UTC))
+    return table.event(fire) if fire is not None else None

@@ -9,11 +9,12 @@ from connectors.sdk import ConfigError, Connector, Context
 
 from .client import AUTH_SCHEMA, client_for, key_environment_mismatch
 from .customers import FIND_OR_CREATE_CUSTOMER
-from .lookups import LOOKUPS
+from .lookups import LOOKUPS, NO_DOCUMENT
 from .payments import CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS
 from .reminders import CHECK_PAYMENT_OPEN, PAYMENT_DUE_REMINDER
+from .summaries import CATALOG, PAYMENTS_LISTED
 from .triggers import TRIGGERS
-from .webhook import WEBHOOK, token_problems
+from .webhook import SENSITIVE, WEBHOOK, token_problems
 
 
 def test_credentials(ctx: Context) -> str:
@@ -52,6 +53,9 @@ CONNECTOR = Connector(
     actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, CHECK_PAYMENT_OPEN),
     lookups=LOOKUPS,
     webhook=WEBHOOK,
+    catalog=CATALOG,
+    messages=(PAYMENTS_LISTED, NO_DOCUMENT),
+    sensitive=SENSITIVE,
 )
 
 __all__ = ["CONNECTOR", "test_credentials"]

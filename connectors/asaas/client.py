@@ -45,6 +45,7 @@ AUTH_SCHEMA: dict[str, Any] = {
         "environment": {
             "type": "string",
             "title": "Environment",
+            "description": "sandbox: sandbox.asaas.com (test money); production: api.asaas.com (real charges).",
             "enum": ["sandbox", "production"],
             "default": "sandbox",
         },
@@ -127,11 +128,13 @@ class AsaasClient(HttpClient):
 
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         """``GET /customers/{id}``; ``None`` when Asaas answers 404."""
-        return self.get(f"/customers/{quote(customer_id, safe='')}", allow_404=True)
+        found: dict[str, Any] | None = self.get(f"/customers/{quote(customer_id, safe='')}", allow_404=True)
+        return found
 
     def payment(self, payment_id: str) -> dict[str, Any] | None:
         """``GET /payments/{id}``; ``None`` when Asaas answers 404."""
-        return self.get(f"/payments/{quote(payment_id, safe='')}", allow_404=True)
+        found: dict[str, Any] | None = self.get(f"/payments/{quote(payment_id, safe='')}", allow_404=True)
+        return found
 
 
 def list_query(filters: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from validate_docbr import CNPJ, CPF
 from connectors.sdk import Action, Context, HttpClient, PermanentError
 
 from .client import client_for, page_items
+from .summaries import customer_summary
 
 CUSTOMER_FIELDS = (
     "name", "cpfCnpj", "email", "phone", "mobilePhone", "postalCode", "addressNumber",
@@ -26,16 +27,20 @@ INPUT_SCHEMA: dict[str, Any] = {
     "required": ["name", "cpfCnpj"],
     "additionalProperties": False,
     "properties": {
-        "name": {"type": "string", "minLength": 1, "title": "Nome"},
+        "name": {"type": "string", "minLength": 1, "title": "Name",
+                 "description": "The customer's full name or company name."},
         "cpfCnpj": {"type": "string", "minLength": 11, "title": "CPF/CNPJ",
                     "description": "With or without punctuation; validated before any call."},
-        "email": {"type": "string"},
-        "phone": {"type": "string"},
-        "mobilePhone": {"type": "string"},
-        "postalCode": {"type": "string", "description": "CEP; Asaas fills in the address from it"},
-        "addressNumber": {"type": "string"},
-        "externalReference": {"type": "string"},
-        "notificationDisabled": {"type": "boolean",
+        "email": {"type": "string", "title": "Email", "description": "Where Asaas sends the customer's charges."},
+        "phone": {"type": "string", "title": "Phone", "description": "Landline with area code."},
+        "mobilePhone": {"type": "string", "title": "Mobile phone",
+                        "description": "Mobile with area code, for Asaas's SMS and WhatsApp notices."},
+        "postalCode": {"type": "string", "title": "Postal code (CEP)",
+                       "description": "CEP; Asaas fills in the address from it"},
+        "addressNumber": {"type": "string", "title": "Address number", "description": "The number on the street."},
+        "externalReference": {"type": "string", "title": "External reference",
+                              "description": "Your own id for this customer, kept by Asaas."},
+        "notificationDisabled": {"type": "boolean", "title": "Turn off Asaas notices",
                                  "description": "true stops Asaas e-mailing/SMSing this customer"},
     },
 }
@@ -115,13 +120,13 @@ def _output(customer: dict[str, Any], *, created: bool) -> dict[str, Any]:
 FIND_OR_CREATE_CUSTOMER = Action(
     key="find_or_create_customer",
     title="Find or create customer",
-    title_pt="Encontrar ou criar cliente",
     description="Returns the Asaas customer with this CPF/CNPJ, creating it only when none exists "
     "(Asaas itself allows duplicates).",
     input_schema=INPUT_SCHEMA,
     output_schema=OUTPUT_SCHEMA,
     sample=SAMPLE,
     run=find_or_create_customer,
+    summary=customer_summary,
     idempotency="Every attempt looks the customer up by CPF/CNPJ (GET /customers?cpfCnpj=) before "
     "creating one, so a retry after a timeout finds the customer the first attempt created.",
 )

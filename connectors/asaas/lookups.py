@@ -1,49 +1,32 @@
-"""Option lists for the wizard: billing types and payment statuses (static), customers (live)."""
+"""Option lists for the wizard: billing types and payment statuses (the properties' static choices,
+as lookups for API callers), customers (live)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk import Context, Lookup
+from connectors.sdk import Choices, Context, Lookup
 
 from .client import client_for, page_items
-
-BILLING_TYPES: tuple[tuple[str, str, str], ...] = (
-    ("UNDEFINED", "Pergunte ao cliente (boleto, Pix ou cartão)", "Let the payer choose"),
-    ("BOLETO", "Boleto bancário", "Bank slip (boleto)"),
-    ("PIX", "Pix", "Pix"),
-    ("CREDIT_CARD", "Cartão de crédito", "Credit card"),
-)
-
-PAYMENT_STATUSES: tuple[tuple[str, str, str], ...] = (
-    ("PENDING", "Aguardando pagamento", "Pending"),
-    ("CONFIRMED", "Pagamento confirmado (saldo ainda não disponível)", "Confirmed"),
-    ("RECEIVED", "Recebida", "Received"),
-    ("RECEIVED_IN_CASH", "Recebida em dinheiro", "Received in cash"),
-    ("OVERDUE", "Vencida", "Overdue"),
-    ("REFUND_REQUESTED", "Estorno solicitado", "Refund requested"),
-    ("REFUND_IN_PROGRESS", "Estorno em processamento", "Refund in progress"),
-    ("REFUNDED", "Estornada", "Refunded"),
-    ("CHARGEBACK_REQUESTED", "Chargeback recebido", "Chargeback requested"),
-    ("CHARGEBACK_DISPUTE", "Em disputa de chargeback", "Chargeback in dispute"),
-    ("AWAITING_CHARGEBACK_REVERSAL", "Disputa vencida, aguardando repasse", "Awaiting chargeback reversal"),
-    ("DUNNING_REQUESTED", "Negativação solicitada", "Dunning requested"),
-    ("DUNNING_RECEIVED", "Recuperada (negativação)", "Dunning received"),
-    ("AWAITING_RISK_ANALYSIS", "Em análise de risco", "Awaiting risk analysis"),
-)
+from .payments import BILLING_TYPES, PAYMENT_STATUSES
+from .summaries import CATALOG
 
 
-def _options(rows: tuple[tuple[str, str, str], ...]) -> list[dict[str, Any]]:
-    return [{"value": value, "label": pt, "label_en": en} for value, pt, en in rows]
+def _options(choices: Choices, ctx: Context) -> list[dict[str, Any]]:
+    """The static choices of a property, labelled in the asking person's language."""
+    return [{"value": o.value, "label": CATALOG.gettext(o.label, ctx.locale)} for o in choices.options]
 
 
 def billing_types(ctx: Context, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return _options(BILLING_TYPES)
+    return _options(BILLING_TYPES, ctx)
 
 
 def payment_statuses(ctx: Context, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return _options(PAYMENT_STATUSES)
+    return _options(PAYMENT_STATUSES, ctx)
+
+
+NO_DOCUMENT = "no CPF/CNPJ"
 
 
 def customers(ctx: Context, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -53,7 +36,8 @@ def customers(ctx: Context, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         query["name"] = str(params["q"])
     page = client_for(ctx).get("/customers", params=query)
     return [
-        {"value": c.get("id"), "label": f"{c.get('name')} ({c.get('cpfCnpj') or 'sem CPF/CNPJ'})"}
+        {"value": c.get("id"),
+         "label": f"{c.get('name')} ({c.get('cpfCnpj') or CATALOG.gettext(NO_DOCUMENT, ctx.locale)})"}
         for c in page_items(page, "/customers")
         if not c.get("deleted")
     ]

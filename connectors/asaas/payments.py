@@ -10,12 +10,13 @@ the payment, so on a retry (``ctx.attempt > 1``) the action first searches
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from connectors.sdk import Action, Context, HttpClient, PermanentError
+from connectors.sdk import Action, Context, HttpClient, PermanentError, dynamic, static, with_labels
 
 from .client import PAGE_LIMIT, client_for, iter_pages, list_query, page_items
+from .summaries import list_summary, payment_summary
 from .triggers import PAYMENT_SCHEMA
 from .triggers import SAMPLE as TRIGGER_SAMPLE
 
@@ -57,6 +58,29 @@ CREATE_INPUT: dict[str, Any] = {
         "fine": {**_AMOUNT, "description": "fine after the due date"},
     },
 }
+CREATE_INPUT = with_labels(CREATE_INPUT, {
+    "customer": ("Customer", "Asaas customer id (cus_…): map it from a customer step, or choose one."),
+    "billingType": ("Billing type", "How the customer pays; \"let the payer choose\" offers boleto, Pix and card."),
+    "value": ("Value (R$)", "The amount to charge, in reais, e.g. 1234.56."),
+    "dueDate": ("Due date", "The day the payment is due, YYYY-MM-DD."),
+    "description": ("Description", "What the charge is for; shown to the customer (up to 500 characters)."),
+    "externalReference": ("External reference", "Defaults to Ponte's idempotency key. If you map your own, it "
+                          "must be unique per payment: a retry reuses the payment that carries it."),
+    "daysAfterDueDateToRegistrationCancellation": (
+        "Days until the boleto is cancelled", "Boleto only: days after the due date until it can no longer be paid."),
+    "discount": ("Discount", "A discount for paying early: value, days before the due date, fixed or percent."),
+    "interest": ("Interest", "Monthly interest after the due date, in percent."),
+    "fine": ("Fine", "The fine charged after the due date."),
+})
+PAYMENT_STATUSES = static(
+    ("PENDING", "Pending"), ("CONFIRMED", "Confirmed (money not available yet)"), ("RECEIVED", "Received"),
+    ("RECEIVED_IN_CASH", "Received in cash"), ("OVERDUE", "Overdue"), ("REFUND_REQUESTED", "Refund requested"),
+    ("REFUND_IN_PROGRESS", "Refund in progress"), ("REFUNDED", "Refunded"),
+    ("CHARGEBACK_REQUESTED", "Chargeback requested"), ("CHARGEBACK_DISPUTE", "Chargeback in dispute"),
+    ("AWAITING_CHARGEBACK_REVERSAL", "Awaiting chargeback reversal"), ("DUNNING_REQUESTED", "Dunning requested"),
+    ("DUNNING_RECEIVED", "Dunning received"), ("AWAITING_RISK_ANALYSIS", "Awaiting risk analysis"))
+BILLING_TYPES = static(("UNDEFINED", "Let the payer choose"), ("BOLETO", "Bank slip (boleto)"), ("PIX", "Pix"),
+                       ("CREDIT_CARD", "Credit card"))
 
 PAYMENT_OUTPUT: dict[str, Any] = {
     "type": "object",
@@ -103,15 +127,33 @@ def find_own_payment(client: HttpClient, body: dict[str, Any]) -> dict[str, Any]
 
 
 def _cents(value: Any) -> int | None:
-    """A money amount in whole cents (R$ 99,999 is 10000), or None when it is not a number.
+    """A money amount in whole cents (R$ 99,999 is 10000; 2.675 is 268), or None when it is not a number.
 
     Asaas keeps two decimals; comparing cents, not floats, finds the payment an earlier attempt
-    made even when the mapped value had more decimals or a float's binary noise.
+    made even when the mapped value had more decimals. The amount is read through its text
+    (a float's shortest ``repr`` is the JSON number it came from), never through float arithmetic,
+    and rounded half-up: ``Decimal(2.675)`` would be 2.67499999… and round down.
     """
-    number = _number(value)
-    if number is None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         return None
-    return int((Decimal(repr(number)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    try:
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+        if not amount.is_finite():
+            return None
+        return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _as_sent(cents: int) -> float:
+    """The amount as the JSON number Asaas reads: ``26800`` cents → ``268.0`` → ``268.0`` in the body.
+
+    ``requests`` writes JSON with ``json.dumps``, which has no Decimal; ``cents / 100`` is the float
+    nearest the two-decimal amount, and its ``repr`` (what ``json.dumps`` writes) is that amount's
+    shortest text, e.g. ``2.68``, so the wire carries exactly the cents (assumed: Asaas reads the
+    JSON number as a decimal, as its docs' examples with two decimals suggest).
+    """
+    return cents / 100
 
 
 def _number(value: Any) -> float | None:
@@ -127,7 +169,7 @@ def create_payment(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     body = {k: data[k] for k in PAYMENT_FIELDS if data.get(k) not in (None, "")}
     cents = _cents(body.get("value"))
     if cents is not None:
-        body["value"] = cents / 100  # what Asaas will keep, sent as such
+        body["value"] = _as_sent(cents)  # what Asaas will keep, sent as such
     reference = body.get("externalReference") or ctx.idempotency_key
     if reference:
         body["externalReference"] = reference
@@ -161,6 +203,15 @@ LIST_INPUT: dict[str, Any] = {
         "limit": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT, "default": PAGE_LIMIT},
     },
 }
+LIST_INPUT = with_labels(LIST_INPUT, {
+    "status": ("Status", "Only payments in this status, e.g. PENDING, OVERDUE, RECEIVED."),
+    "dueDate_ge": ("Due from", "Due on or after this day (dueDate[ge])."),
+    "dueDate_le": ("Due until", "Due on or before this day (dueDate[le])."),
+    "customer": ("Customer", "Only this customer's payments (cus_…)."),
+    "externalReference": ("External reference", "Only payments carrying this reference."),
+    "offset": ("Skip", "How many payments to skip, for the next page."),
+    "limit": ("Page size", "How many payments to read, up to 100."),
+})
 
 LIST_OUTPUT: dict[str, Any] = {
     "type": "object",
@@ -190,12 +241,13 @@ def list_payments(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
 CREATE_PAYMENT = Action(
     key="create_payment",
     title="Create payment",
-    title_pt="Criar cobrança",
     description="Creates an Asaas payment (boleto, Pix, card or payer's choice) for a customer.",
     input_schema=CREATE_INPUT,
     output_schema=PAYMENT_OUTPUT,
     sample=PAYMENT_SAMPLE,
     run=create_payment,
+    choices={"customer": dynamic("customers"), "billingType": BILLING_TYPES},
+    summary=payment_summary,
     idempotency="externalReference defaults to the step's idempotency key (a mapped one is kept and "
     "used instead); on a retry (attempt > 1) the payment is first searched by externalReference, "
     "customer, due date and value, and returned with reused=true instead of created again.",
@@ -204,24 +256,26 @@ CREATE_PAYMENT = Action(
 GET_PAYMENT = Action(
     key="get_payment",
     title="Get payment",
-    title_pt="Consultar cobrança",
     description="Reads one Asaas payment by id (pay_…); fails the run when it does not exist.",
     input_schema={"type": "object", "required": ["id"], "additionalProperties": False,
-                  "properties": {"id": {"type": "string", "minLength": 1}}},
+                  "properties": {"id": {"type": "string", "minLength": 1, "title": "Payment id",
+                                        "description": "The Asaas payment id (pay_…)."}}},
     output_schema=PAYMENT_SCHEMA,
     sample=TRIGGER_SAMPLE["payment"],
     run=get_payment,
+    summary=payment_summary,
     idempotency="Read-only: safe to repeat.",
 )
 
 LIST_PAYMENTS = Action(
     key="list_payments",
     title="List payments",
-    title_pt="Listar cobranças",
     description="One page (up to 100) of Asaas payments filtered by status, customer or due date range.",
     input_schema=LIST_INPUT,
     output_schema=LIST_OUTPUT,
     sample={"data": [TRIGGER_SAMPLE["payment"]], "hasMore": False, "totalCount": 1},
     run=list_payments,
+    choices={"customer": dynamic("customers"), "status": PAYMENT_STATUSES},
+    summary=list_summary,
     idempotency="Read-only: safe to repeat. Counts against the 25,000 requests / 12 h Asaas quota.",
 )

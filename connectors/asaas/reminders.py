@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from connectors.sdk import Action, Context, InboundEvent, SkipError, Trigger
 
 from .client import client_for, iter_payments
+from .summaries import event_summary, payment_summary
 from .triggers import CUSTOMER_SCHEMA, PAYMENT_SCHEMA, SAMPLE
 from .triggers import prepare as enrich
 
@@ -182,7 +183,6 @@ def _day(value: Any) -> date | None:
 PAYMENT_DUE_REMINDER = Trigger(
     key="payment_due_reminder",
     title="Collection rule: payment due reminders",
-    title_pt="Régua de cobrança: lembretes de vencimento",
     description="Fires for each open payment (PENDING or OVERDUE) on the chosen days before, on and after "
     "its due date, once per payment, day and due date. Polls Asaas; the output is the payment, its "
     "customer and the reminder step (offset, phase before/due/after, days, due date).",
@@ -193,12 +193,12 @@ PAYMENT_DUE_REMINDER = Trigger(
     event_types=(EVENT_TYPE,),
     prepare=prepare,
     poll=poll,
+    summary=event_summary,
 )
 
 CHECK_PAYMENT_OPEN = Action(
     key="check_payment_open",
     title="Check that a payment is still open",
-    title_pt="Conferir se a cobrança está em aberto",
     description="Reads the payment again right before a reminder is sent: a payment already paid, "
     "refunded or removed (or, given due_date, whose due date moved) skips the run (recorded as skipped, "
     "not failed); otherwise returns the payment.",
@@ -207,13 +207,15 @@ CHECK_PAYMENT_OPEN = Action(
         "required": ["id"],
         "additionalProperties": False,
         "properties": {
-            "id": {"type": "string", "pattern": "^pay_", "description": "Asaas payment id (pay_…)"},
-            "due_date": {"type": "string", "format": "date",
+            "id": {"type": "string", "pattern": "^pay_", "title": "Payment id",
+                   "description": "Asaas payment id (pay_…)"},
+            "due_date": {"type": "string", "format": "date", "title": "Due date",
                          "description": "optional: skip too when the payment's due date is no longer this one"},
         },
     },
     output_schema=PAYMENT_SCHEMA,
     sample=SAMPLE["payment"],
     run=check_payment_open,
+    summary=payment_summary,
     idempotency="Read-only (GET /payments/{id}): safe to repeat.",
 )

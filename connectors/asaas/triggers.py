@@ -12,6 +12,7 @@ from typing import Any
 from connectors.sdk import Context, PermanentError, Trigger, load_json
 
 from .client import client_for
+from .summaries import event_summary
 
 PAYMENT_SCHEMA: dict[str, Any] = load_json(__file__, "payment.schema.json")
 CUSTOMER_SCHEMA: dict[str, Any] = load_json(__file__, "customer.schema.json")
@@ -82,17 +83,17 @@ def _sample_for(event: str) -> dict[str, Any]:
     return {**SAMPLE, "event": event, "payment": payment}
 
 
-def _payment_trigger(key: str, event: str, title: str, title_pt: str, description: str) -> Trigger:
+def _payment_trigger(key: str, event: str, title: str, description: str) -> Trigger:
     return Trigger(
         key=key,
         title=title,
-        title_pt=title_pt,
         description=f"{description} (Asaas webhook event {event}).",
         output_schema=OUTPUT_SCHEMA,
         sample=_sample_for(event),
         kind="webhook",
         event_types=(event,),
         prepare=prepare,
+        summary=event_summary,
     )
 
 
@@ -101,30 +102,30 @@ def _any_payment_event(event_type: str, payload: dict[str, Any], options: Mappin
 
 
 TRIGGERS: tuple[Trigger, ...] = (
-    _payment_trigger("payment_created", "PAYMENT_CREATED", "New payment created", "Nova cobrança criada",
+    _payment_trigger("payment_created", "PAYMENT_CREATED", "New payment created",
                      "A payment (cobrança) was created in Asaas"),
-    _payment_trigger("payment_confirmed", "PAYMENT_CONFIRMED", "Payment confirmed", "Cobrança confirmada",
+    _payment_trigger("payment_confirmed", "PAYMENT_CONFIRMED", "Payment confirmed",
                      "A payment was paid but the money is not available yet (e.g. card, Pix under hold)"),
-    _payment_trigger("payment_received", "PAYMENT_RECEIVED", "Payment received", "Cobrança recebida",
+    _payment_trigger("payment_received", "PAYMENT_RECEIVED", "Payment received",
                      "A payment was received and the money is in the account"),
-    _payment_trigger("payment_overdue", "PAYMENT_OVERDUE", "Payment overdue", "Cobrança vencida",
+    _payment_trigger("payment_overdue", "PAYMENT_OVERDUE", "Payment overdue",
                      "A payment passed its due date unpaid"),
-    _payment_trigger("payment_updated", "PAYMENT_UPDATED", "Payment updated", "Cobrança atualizada",
+    _payment_trigger("payment_updated", "PAYMENT_UPDATED", "Payment updated",
                      "A payment's due date or value changed"),
-    _payment_trigger("payment_refunded", "PAYMENT_REFUNDED", "Payment refunded", "Cobrança estornada",
+    _payment_trigger("payment_refunded", "PAYMENT_REFUNDED", "Payment refunded",
                      "A payment was refunded"),
-    _payment_trigger("payment_deleted", "PAYMENT_DELETED", "Payment deleted", "Cobrança removida",
+    _payment_trigger("payment_deleted", "PAYMENT_DELETED", "Payment deleted",
                      "A payment was removed (also sent per payment when a subscription is removed)"),
     Trigger(
         key="payment_any",
         title="Any payment event",
-        title_pt="Qualquer evento de cobrança",
-        description="Any Asaas payment event (every PAYMENT_*: created, received, overdue, viewed…). "
+            description="Any Asaas payment event (every PAYMENT_*: created, received, overdue, viewed…). "
         "Filter on `event` to narrow it.",
         output_schema=OUTPUT_SCHEMA,
         sample=SAMPLE,
         kind="webhook",
         matches=_any_payment_event,
         prepare=prepare,
+        summary=event_summary,
     ),
 )

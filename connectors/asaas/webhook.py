@@ -11,9 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk import InboundEvent, InboundRequest, generate_token, require_secret
+from connectors.sdk import InboundEvent, InboundRequest, generate_token, mask_sensitive, require_secret
 
 HEADER = "asaas-access-token"
+# A card payment carries ``creditCard.creditCardToken``, which charges the card again without its data
+# (docs: "Tokenização de cartão de crédito"); a card's security code may appear as ``ccv`` or
+# ``creditCardCcv`` in requests. Ponte never keeps them.
+SENSITIVE = frozenset({"creditCardToken", "ccv", "creditCardCcv"})
 TOKEN_MIN, TOKEN_MAX = 32, 255
 _REPEATED = re.compile(r"(.)\1{3}")  # the same character 4 times in a row
 
@@ -102,7 +106,7 @@ class AsaasWebhook:
             InboundEvent(
                 dedupe_key=event_id,
                 event_type=event,
-                payload=body,
+                payload=mask_sensitive(body, SENSITIVE),
                 occurred_at=occurred if isinstance(occurred, str) else None,
             )
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from connectors.sdk import Connector, load_json
 
 from .actions import SEND_EMAIL
+from .notices import CATALOG, REFUSED, notify
 from .smtp import test_credentials
 
 CONNECTOR = Connector(
@@ -17,6 +18,9 @@ CONNECTOR = Connector(
     auth_schema=load_json(__file__, "auth.json"),
     test_credentials=test_credentials,
     actions=(SEND_EMAIL,),
+    catalog=CATALOG,
+    messages=(REFUSED,),
+    notify=notify,
 )
 
-__all__ = ["CONNECTOR"]
+__all__ = ["CONNECTOR", "notify"]

@@ -19,6 +19,7 @@ from .message import (
     parse_recipients,
     unique_addresses,
 )
+from .notices import summary
 from .templates import render_html
 
 INPUT_SCHEMA = load_json(__file__, "send_email.input.json")
@@ -101,11 +102,11 @@ def send_email(ctx: Context, data: JSON) -> JSON:
 SEND_EMAIL = Action(
     key="send_email",
     title="Send email",
-    title_pt="Enviar e-mail",
     description="Send an email (plain text, HTML or a sandboxed HTML template) through your SMTP server.",
     input_schema=INPUT_SCHEMA,
     output_schema=OUTPUT_SCHEMA,
     sample=SAMPLE,
     run=send_email,
     idempotency=IDEMPOTENCY,
+    summary=summary,
 )

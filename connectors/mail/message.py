@@ -51,7 +51,9 @@ class Recipient:
 
 def split_addresses(value: str) -> list[str]:
     """Split on commas and semicolons that are not inside a quoted display name."""
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in value:
         if char == '"':
             quoted = not quoted

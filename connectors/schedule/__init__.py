@@ -6,7 +6,7 @@ There is no account behind it, so it ``needs_connection=False``: a recipe names 
 
 from __future__ import annotations
 
-from connectors.sdk import Connector, Context
+from connectors.sdk import Connector, Context, catalog_beside
 
 from .triggers import CRON
 
@@ -25,6 +25,7 @@ CONNECTOR = Connector(
     test_credentials=test_credentials,
     triggers=(CRON,),
     needs_connection=False,
+    catalog=catalog_beside(__file__),
 )
 
 __all__ = ["CONNECTOR"]

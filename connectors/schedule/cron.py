@@ -67,7 +67,7 @@ class Schedule:
                 return None
             fire = min(times).astimezone(UTC)
             if not (self.fixed_hours and self._repeated_wall_time(fire)):
-                return fire
+                return fire  # type: ignore[no-any-return]  # croniter's datetimes
             start = fire + timedelta(microseconds=1)
 
     def _repeated_wall_time(self, fire: datetime) -> bool:

@@ -17,12 +17,15 @@ The cursor ``{"through": "<UTC ISO>"}`` is the moment up to which every fire tim
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from connectors.sdk import ConfigError, Context, InboundEvent, Trigger
+from babel.dates import format_date
 
-from .cron import DEFAULT_TIMEZONE, Schedule, ScheduleError, compile_schedule
+from connectors.sdk import ConfigError, Context, InboundEvent, Trigger, normalise_locale
+
+from .cron import DEFAULT_TIMEZONE, MACROS, Schedule, ScheduleError, compile_schedule
 
 EVENT_TYPE = "SCHEDULE_FIRED"
 MISFIRE_GRACE = timedelta(minutes=5)
@@ -132,10 +135,46 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class ScheduleTimetable:
+    """The SDK's ``Timetable`` for these options: what the wizard shows is what the scheduler does."""
+
+    schedule: Schedule
+
+    @property
+    def expression(self) -> str:
+        return MACROS.get(self.schedule.expression.lower(), self.schedule.expression)
+
+    @property
+    def timezone(self) -> str:
+        return self.schedule.zone.key
+
+    def next_after(self, moment: datetime) -> datetime | None:
+        return self.schedule.next_after(moment)
+
+    def event(self, fire: datetime) -> dict[str, Any]:
+        return payload(self.schedule, fire)
+
+
+def timetable(options: Mapping[str, Any]) -> ScheduleTimetable:
+    """The options as fire times; a ScheduleError (a ValueError) when they make no schedule."""
+    return ScheduleTimetable(compile_schedule(options))
+
+
+def summary(output: dict[str, Any], locale: str) -> str:
+    """"10 de mar. de 2025 09:00" (the local fire time), and the zone when it is not São Paulo."""
+    try:
+        day = format_date(date.fromisoformat(str(output.get("date"))), "medium", locale=normalise_locale(locale))
+    except ValueError:
+        day = str(output.get("date") or "")
+    zone = output.get("timezone")
+    text = f"{day} {output.get('time') or ''}".strip()
+    return f"{text} ({zone})" if zone and zone != DEFAULT_TIMEZONE else text
+
+
 CRON = Trigger(
     key="cron",
     title="Schedule: at set times",
-    title_pt="Agendamento: em horários definidos",
     description="Fires at the times of a cron expression (\"0 9 * * 1-5\": 9:00 Monday to Friday) or an "
     "interval (every: 15m), read in a time zone (default America/Sao_Paulo). Needs no connection. The output "
     "is the fire time (UTC and local), the local date and time. Fire times missed while Ponte was down "
@@ -148,4 +187,6 @@ CRON = Trigger(
     poll=poll,
     check_options=check_options,
     clock=True,
+    timetable=timetable,
+    summary=summary,
 )

@@ -13,7 +13,9 @@ from .base import (
     WebhookSpec,
     describe,
     load_json,
+    with_labels,
 )
+from .choices import Choices, Notice, Option, Timetable, dynamic, static
 from .errors import (
     ConfigError,
     ConnectorError,
@@ -25,14 +27,23 @@ from .errors import (
     WebhookAuthError,
 )
 from .http import HttpClient, default_error_parser, response_json
+from .i18n import N_, Catalog, catalog_beside, normalise_locale
 from .strictjson import parse_json
-from .webhooks import DEFAULT_MAX_BODY_BYTES, constant_time_equals, generate_token, require_secret
+from .webhooks import (
+    DEFAULT_MAX_BODY_BYTES,
+    constant_time_equals,
+    generate_token,
+    mask_sensitive,
+    require_secret,
+)
 
 __all__ = [
+    "Catalog", "Choices", "N_", "Notice", "Option", "Timetable", "catalog_beside", "dynamic",
+    "normalise_locale", "static",
     "Action", "ConfigError", "Connector", "ConnectorError", "Context", "DEFAULT_MAX_BODY_BYTES", "DeferredError",
     "HttpClient", "InboundEvent", "InboundRequest", "Lookup", "PermanentError", "Problem", "RUNTIME",
     "RateLimitedError",
     "SkipError", "TransientError", "Trigger", "WebhookAuthError", "WebhookSpec", "constant_time_equals",
-    "default_error_parser", "describe", "generate_token", "load_json", "parse_json", "require_secret",
-    "response_json",
+    "default_error_parser", "describe", "generate_token", "load_json", "mask_sensitive", "parse_json", "require_secret",
+    "response_json", "with_labels",
 ]

@@ -15,6 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from .choices import Choices, Notice, Timetable
+from .i18n import Catalog
+
 JSON = dict[str, Any]
 Problem = tuple[tuple[str | int, ...], str]  # (path inside the step's input, message)
 
@@ -27,11 +30,22 @@ class _Runtime:
 
 
 RUNTIME: Any = _Runtime()
+#: ``summary(output, locale)``: one line naming what a run was about ("R$ 1.234,56 · Ana Souza · pay_…").
+Summary = Callable[[JSON, str], str]
 
 
 def load_json(anchor: str, name: str) -> Any:
     """Load a schema or sample kept in a ``.json`` file beside the module ``anchor`` (``__file__``)."""
     return json.loads((Path(anchor).parent / name).read_text(encoding="utf-8"))
+
+
+def with_labels(schema: JSON, labels: Mapping[str, tuple[str, str]]) -> JSON:
+    """``schema`` with each named property's ``title`` and ``description`` (English msgids) set, for a
+    schema written as code: the wizard's label and help text of every input property come from here."""
+    props = {name: dict(prop) for name, prop in schema.get("properties", {}).items()}
+    for name, (title, description) in labels.items():
+        props[name].update(title=title, description=description)
+    return {**schema, "properties": props}
 
 
 @dataclass
@@ -53,7 +67,8 @@ class Context:
     ``exclusive(name)`` holds a lock shared by every worker of this Ponte for a read-then-write the
     service cannot make atomic (find a customer by CPF, else create it); outside the engine (unit
     tests, previews) it holds nothing. ``timezone`` is the business's zone (``PONTE_TIMEZONE``):
-    what "today" means for a due date.
+    what "today" means for a due date. ``locale`` (``pt_BR`` or ``en``) is the language of the person
+    asking, for a lookup whose labels are the connector's own words.
     """
 
     config: Mapping[str, Any]
@@ -67,6 +82,7 @@ class Context:
     wait_scale: float = 1.0
     lock: Callable[[str], AbstractContextManager[None]] | None = None
     timezone: str = "America/Sao_Paulo"
+    locale: str = "pt_BR"
 
     def exclusive(self, name: str) -> AbstractContextManager[None]:
         return self.lock(name) if self.lock is not None else nullcontext()
@@ -130,6 +146,10 @@ class Trigger:
     ``once_per(event_type, payload, options)`` names what a recipe acts on at most once (e.g. a
     document's token): two distinct events with the same name (two signers' deliveries that both
     say "fully signed") make one run. None: one run per event.
+    ``choices`` says where an option's choices come from (:mod:`connectors.sdk.choices`);
+    ``summary(output, locale)`` is the run list's one line; ``timetable(options)`` (a clock trigger)
+    turns options into fire times for the wizard, raising ValueError for options that make none.
+    Titles, descriptions and option labels are English msgids of the connector's catalog.
     """
 
     key: str
@@ -143,10 +163,12 @@ class Trigger:
     matches: Callable[[str, JSON, Mapping[str, Any]], bool] | None = None
     prepare: Callable[[Context, JSON, Mapping[str, Any]], JSON] | None = None
     poll: Callable[[Context, Mapping[str, Any], Any], tuple[list[InboundEvent], Any]] | None = None
-    title_pt: str = ""
     check_options: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
     clock: bool = False
     once_per: Callable[[str, JSON, Mapping[str, Any]], str | None] | None = None
+    choices: Mapping[str, Choices] = field(default_factory=dict)
+    summary: Summary | None = None
+    timetable: Callable[[Mapping[str, Any]], Timetable] | None = None
 
     def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
         if self.matches is not None:
@@ -166,6 +188,8 @@ class Action:
     known at load time: constants as written, fields computed from the event as :data:`RUNTIME`.
     It returns problems as ``(path inside input, message)``, which ``recipes validate --online``
     prints as ``file:line``; it raises a ConnectorError when the service cannot be asked.
+    ``choices`` maps an input property to where its choices come from (static labels or a lookup
+    with the properties it depends on); ``summary(output, locale)`` gives the run list's one line.
     """
 
     key: str
@@ -176,13 +200,18 @@ class Action:
     sample: JSON
     run: Callable[[Context, JSON], JSON]
     idempotency: str
-    title_pt: str = ""
     check_online: Callable[[Context, JSON], list[Problem]] | None = None
+    choices: Mapping[str, Choices] = field(default_factory=dict)
+    summary: Summary | None = None
 
 
 @dataclass(frozen=True)
 class Lookup:
-    """A live option list for the wizard (templates, a template's variables, billing types)."""
+    """A live option list for the wizard (templates, a template's variables, customers).
+
+    ``run(ctx, params)`` returns ``[{"value", "label", ...}]``; a property that uses it says so with
+    :func:`connectors.sdk.choices.dynamic`, naming the properties whose values are the params.
+    """
 
     key: str
     title: str
@@ -196,6 +225,9 @@ class Connector:
 
     ``needs_connection=False`` (the built-in schedule) means there is no account to connect: a recipe
     names no ``trigger.connection`` for its triggers, and its context carries an empty config.
+    ``catalog`` holds the pt-BR of every English label (:func:`connectors.sdk.i18n.catalog_beside`);
+    ``messages`` lists the other texts it shows a person (error and summary words) so the catalog
+    check knows them. ``notify(ctx, notice)`` (the email connector) delivers Ponte's own alerts.
     """
 
     key: str
@@ -208,6 +240,15 @@ class Connector:
     lookups: tuple[Lookup, ...] = ()
     webhook: WebhookSpec | None = None
     needs_connection: bool = True
+    catalog: Catalog | None = None
+    messages: tuple[str, ...] = ()
+    notify: Callable[[Context, Notice], None] | None = None
+    #: Field names of this service's data never stored by Ponte (masked in events, step inputs and outputs).
+    sensitive: frozenset[str] = frozenset()
+
+    def text(self, message: str, locale: object) -> str:
+        """One of this connector's texts in ``locale`` (English when it has no catalog)."""
+        return self.catalog.gettext(message, locale) if self.catalog is not None else message
 
     def secret_fields(self) -> list[str]:
         """Names of auth fields marked ``writeOnly``: encrypted at rest, never shown again."""
@@ -239,11 +280,19 @@ def describe(connector: Connector) -> JSON:
         "needs_connection": connector.needs_connection,
         "triggers": many(
             connector.triggers,
-            ("key", "title", "title_pt", "description", "kind", "options_schema", "output_schema", "sample"),
+            ("key", "title", "description", "kind", "options_schema", "output_schema", "sample"),
         ),
         "actions": many(
             connector.actions,
-            ("key", "title", "title_pt", "description", "input_schema", "output_schema", "sample", "idempotency"),
+            ("key", "title", "description", "input_schema", "output_schema", "sample", "idempotency"),
         ),
         "lookups": many(connector.lookups, ("key", "title", "params_schema")),
+        "choices": {item.key: {name: {"options": [[o.value, o.label] for o in c.options], "lookup": c.lookup,
+                                      "depends_on": list(c.depends_on), "fields": c.fields}
+                               for name, c in item.choices.items()}
+                    for item in _steps_of(connector) if item.choices},
     }
+
+
+def _steps_of(connector: Connector) -> tuple[Trigger | Action, ...]:
+    return (*connector.triggers, *connector.actions)

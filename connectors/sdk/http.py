@@ -61,7 +61,7 @@ def default_error_parser(response: requests.Response) -> str:
     if isinstance(body, dict):
         for key in ("message", "detail", "error", "description"):
             if isinstance(body.get(key), str) and body[key]:
-                return body[key]
+                return str(body[key])
     return str(body)[:300]
 
 

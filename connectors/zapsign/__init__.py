@@ -10,7 +10,7 @@ from connectors.sdk import Connector
 
 from .actions import ACTIONS
 from .client import check_credentials
-from .lookups import LOOKUPS
+from .lookups import CATALOG, CHOOSE_TEMPLATE, LOOKUPS
 from .triggers import TRIGGERS
 from .webhook import ZapSignWebhook
 
@@ -61,6 +61,8 @@ CONNECTOR = Connector(
     actions=ACTIONS,
     lookups=LOOKUPS,
     webhook=ZapSignWebhook(),
+    catalog=CATALOG,
+    messages=(CHOOSE_TEMPLATE,),
 )
 
 __all__ = ["CONNECTOR"]

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from connectors.sdk import Action, Context, DeferredError, HttpClient, PermanentError, load_json
+from connectors.sdk import Action, Context, DeferredError, HttpClient, PermanentError, dynamic, load_json, static
 from connectors.sdk.base import JSON
 
 from .client import client_for, sign_url
@@ -228,10 +228,16 @@ def _get_document_sample() -> JSON:
     return doc
 
 
+def document_summary(output: JSON, locale: str) -> str:
+    """"Contrato de Prestação de Serviços · Maria Souza · eb9c367a-…"."""
+    signers = output.get("signers") if isinstance(output.get("signers"), list) else []
+    who = signers[0].get("name") if signers and isinstance(signers[0], dict) else None
+    return " · ".join(str(x) for x in (output.get("name"), who, output.get("token")) if x)
+
+
 CREATE_DOCUMENT_FROM_TEMPLATE = Action(
     key="create_document_from_template",
     title="Create document from template",
-    title_pt="Criar documento a partir de modelo",
     description=(
         "Fill a ZapSign DOCX template with the recipe's values and create a document for one signer; "
         "returns the signing link."
@@ -241,6 +247,12 @@ CREATE_DOCUMENT_FROM_TEMPLATE = Action(
     sample=SCHEMAS["create_document_from_template"]["sample"],
     run=create_document_from_template,
     check_online=check_template,
+    choices={
+        "template_id": dynamic("templates"),
+        "variables": dynamic("template_variables", "template_id", fields=True),
+        "lang": static(("pt-br", "Portuguese"), ("en", "English"), ("es", "Spanish")),
+    },
+    summary=document_summary,
     idempotency=(
         "external_id (default: the step's idempotency key) is stored on the document; on a retry the "
         "action lists recent documents and returns the one with that external_id (reused: true). "
@@ -253,17 +265,18 @@ CREATE_DOCUMENT_FROM_TEMPLATE = Action(
 GET_DOCUMENT = Action(
     key="get_document",
     title="Get document",
-    title_pt="Consultar documento",
     description="Fetch a ZapSign document: status, signers, answers and fresh file links (valid 60 min).",
     input_schema={
         "type": "object",
         "required": ["token"],
-        "properties": {"token": {"type": "string", "minLength": 1, "title": "Document token"}},
+        "properties": {"token": {"type": "string", "minLength": 1, "title": "Document token",
+                             "description": "The token of the ZapSign document to fetch."}},
         "additionalProperties": False,
     },
     output_schema=SCHEMAS["get_document"]["output"],
     sample=_get_document_sample(),
     run=get_document,
+    summary=document_summary,
     idempotency="read-only: safe to repeat",
 )
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk import Context, Lookup, PermanentError
+from connectors.sdk import Context, Lookup, PermanentError, catalog_beside
 from connectors.sdk.base import JSON
 
 from .client import client_for
 
+CATALOG = catalog_beside(__file__)
+CHOOSE_TEMPLATE = "Choose a ZapSign template first."
 MAX_TEMPLATE_PAGES = 50  # 1,000 templates at ZapSign's 20 per page; a guard against a looping ``next``
 
 
@@ -42,7 +44,7 @@ def template_variables(ctx: Context, params: Mapping[str, Any]) -> list[JSON]:
     """A template's ``inputs[]`` as options; ``value`` is the variable without braces."""
     template_id = str(params.get("template_id") or "").strip()
     if not template_id:
-        raise PermanentError("choose a ZapSign template first")
+        raise PermanentError(CATALOG.gettext(CHOOSE_TEMPLATE, ctx.locale))
     body = client_for(ctx).get(f"/templates/{template_id}/", expect=dict)
     inputs = sorted(
         (i for i in body.get("inputs") or [] if isinstance(i, dict) and i.get("variable")),

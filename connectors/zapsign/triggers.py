@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk import Context, Trigger, load_json
+from connectors.sdk import Context, Trigger, load_json, static
 from connectors.sdk.base import JSON
 
 from .status import document_status, normalise_document
@@ -69,7 +69,7 @@ def _signed_matches(event_type: str, payload: JSON, options: Mapping[str, Any]) 
         return False
     if (options.get("when") or "all_signed") == "every_signature":
         return True
-    return document_status(payload.get("status")) == "signed"
+    return bool(document_status(payload.get("status")) == "signed")
 
 
 def _signed_once_per(event_type: str, payload: JSON, options: Mapping[str, Any]) -> str | None:
@@ -88,6 +88,15 @@ def _signed_once_per(event_type: str, payload: JSON, options: Mapping[str, Any])
     return f"zapsign-doc:{token}"
 
 
+def summary(output: JSON, locale: str) -> str:
+    """"Contrato de Prestação de Serviços · Maria Souza · eb9c367a-…": the document, who, its token."""
+    document = output.get("document") or {}
+    signer = output.get("signer") or {}
+    document = document if isinstance(document, dict) else {}
+    signer = signer if isinstance(signer, dict) else {}
+    return " · ".join(str(x) for x in (document.get("name"), signer.get("name"), document.get("token")) if x)
+
+
 def _sample(event_type: str) -> JSON:
     return prepare(None, WEBHOOK_EXAMPLES[event_type], {})
 
@@ -95,7 +104,6 @@ def _sample(event_type: str) -> JSON:
 DOCUMENT_SIGNED = Trigger(
     key="document_signed",
     title="Document signed",
-    title_pt="Documento assinado",
     description=(
         "A ZapSign document was signed. By default fires once, when every signer has signed "
         "(document status 'signed'); with when=every_signature it fires for each signature, and "
@@ -117,6 +125,8 @@ DOCUMENT_SIGNED = Trigger(
         "additionalProperties": False,
     },
     event_types=("doc_signed",),
+    choices={"when": static(("all_signed", "When everyone has signed"), ("every_signature", "At every signature"))},
+    summary=summary,
     matches=_signed_matches,
     once_per=_signed_once_per,
     prepare=prepare,
@@ -125,22 +135,22 @@ DOCUMENT_SIGNED = Trigger(
 DOCUMENT_REFUSED = Trigger(
     key="document_refused",
     title="Document refused",
-    title_pt="Documento recusado",
     description="A signer refused a ZapSign document; $.rejected_reason says why.",
     output_schema=OUTPUT_SCHEMA,
     sample=_sample("doc_refused"),
     event_types=("doc_refused",),
+    summary=summary,
     prepare=prepare,
 )
 
 DOCUMENT_CREATED = Trigger(
     key="document_created",
     title="Document created",
-    title_pt="Documento criado",
     description="A ZapSign document was created, in the web app or through the API.",
     output_schema=OUTPUT_SCHEMA,
     sample=_sample("doc_created"),
     event_types=("doc_created",),
+    summary=summary,
     prepare=prepare,
 )
 

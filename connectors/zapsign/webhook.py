@@ -1,9 +1,10 @@
 """Inbound ZapSign webhooks: fail-closed authentication, parsing and a dedupe key.
 
 ZapSign signs nothing (no HMAC is documented); its mechanism is custom headers the user configures
-on the webhook. Ponte generates a secret per connection and accepts it in the ``X-Ponte-Secret``
-header, as ``Authorization: Bearer <secret>``, or as the ``token`` query parameter of the webhook
-URL (for setups where adding a header is awkward: the URL itself becomes unguessable).
+on the webhook. Ponte generates a secret per connection and accepts it only in a header: the
+``X-Ponte-Secret`` header or ``Authorization: Bearer <secret>``. A secret in the query string
+(``?token=``) is refused with its own 401 message: a URL lands in proxy and server access logs, so
+a secret there has leaked already and must be rotated, not used.
 
 ZapSign sends no event id and retries any non-200 answer, and ``doc_signed`` fires once per signer,
 so the dedupe key hashes what identifies one delivery: document token, event type, the signer who
@@ -29,6 +30,13 @@ from .status import normalise_document
 
 SECRET_HEADER = "X-Ponte-Secret"  # noqa: S105 - a header name, not a secret
 QUERY_PARAM = "token"
+# The answer goes to ZapSign's webhook log, which the user reads there: both languages, no locale.
+QUERY_REFUSED = (
+    f"the webhook secret must come in the {SECRET_HEADER} header, never in the URL (?{QUERY_PARAM}=), "
+    "where access logs keep it; remove it from the URL, add the header and rotate the secret / "
+    f"o segredo do webhook deve vir no cabeçalho {SECRET_HEADER}, nunca na URL (?{QUERY_PARAM}=), "
+    "onde os logs de acesso o guardam; tire-o da URL, adicione o cabeçalho e troque o segredo"
+)
 EMAIL_BOUNCE = "email_bounce"
 
 
@@ -56,20 +64,21 @@ class ZapSignWebhook:
     secret_field = "webhook_secret"  # noqa: S105 - the auth field's name
 
     def generate_secret(self) -> str:
-        """48 letters and digits: safe in a header and in a URL query string."""
+        """48 letters and digits: safe in any HTTP header."""
         return generate_token(48)
 
     def authenticate(self, request: InboundRequest, config: Mapping[str, Any]) -> None:
         """Accept the delivery only if one of the places we look carries the connection's secret."""
         expected = config.get(self.secret_field)
+        if QUERY_PARAM in request.query:  # refused before any compare: no oracle for a logged secret
+            raise WebhookAuthError(QUERY_REFUSED)
         bearer = request.header("Authorization") or ""
         candidates = [
             request.header(SECRET_HEADER),
             bearer[7:].strip() if bearer[:7].lower() == "bearer " else None,
-            request.query.get(QUERY_PARAM),
         ]
         given = [c for c in candidates if c]
-        what = f"webhook secret ({SECRET_HEADER} header or ?{QUERY_PARAM}=)"
+        what = f"webhook secret ({SECRET_HEADER} header)"
         if not expected:
             raise WebhookAuthError("this ZapSign connection has no webhook secret; delivery rejected")
         if not given:
@@ -105,15 +114,14 @@ class ZapSignWebhook:
                 f"2. Cole esta URL: {url}\n"
                 "3. Escolha o evento (ou \"todos\" para os eventos de documento).\n"
                 f"4. Em cabeçalhos (headers), adicione {SECRET_HEADER} com o segredo de webhook desta "
-                "conexão.\n"
-                f"   Sem cabeçalho? Use a URL com ?{QUERY_PARAM}=<segredo de webhook> no final.\n"
+                "conexão (nunca na URL: ela fica nos logs de acesso e o Ponte recusa ?token=).\n"
                 "5. Salve. O ZapSign reenvia quando não recebe 200; o Ponte ignora duplicatas."
             )
         return (
             "1. In ZapSign, open Settings → Integration → ZapSign API → Webhooks.\n"
             f"2. Paste this URL: {url}\n"
             "3. Pick the event (or \"all\" for every document event).\n"
-            f"4. Under headers, add {SECRET_HEADER} with this connection's webhook secret.\n"
-            f"   Cannot add a header? Use the URL with ?{QUERY_PARAM}=<webhook secret> appended.\n"
+            f"4. Under headers, add {SECRET_HEADER} with this connection's webhook secret (never in the "
+            "URL: it lands in access logs, and Ponte refuses ?token=).\n"
             "5. Save. ZapSign retries when it does not get a 200; Ponte ignores duplicates."
         )

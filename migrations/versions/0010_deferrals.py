@@ -6,7 +6,7 @@ the recipe's ``max_attempts``. ``steps.possible_effect_at`` is the latest moment
 step may have written to the service; a search behind a cache trusts a miss only after it.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from flask import Flask
 
@@ -76,6 +77,14 @@ def test_bulk_replay_reports_what_could_not_be_replayed(app: Flask, client, oper
     response = client.post("/api/runs/replay", json={"ids": [run_id, 999]}, headers=operator.headers)
     assert response.status_code == 201
     assert len(response.json["replayed"]) == 1 and "999" in response.json["problems"][0]
+
+
+@pytest.mark.parametrize("mode", [{}, "sideways", 3])
+def test_bulk_replay_with_an_unknown_mode_is_a_422_not_a_conflict(app: Flask, client, operator,  # noqa: ANN001
+                                                                  mode: object) -> None:
+    run_id = _setup(app)
+    response = client.post("/api/runs/replay", json={"ids": [run_id], "mode": mode}, headers=operator.headers)
+    assert response.status_code == 422 and response.json["error"]["details"][0]["field"] == "mode"
 
 
 def test_an_invalid_recipe_is_refused_with_every_problem(app: Flask, client, operator) -> None:  # noqa: ANN001

@@ -121,3 +121,25 @@ def test_keys_rotate_with_a_foreign_key_changes_nothing(app: Flask, make_app, fa
     assert result.exit_code != 0 and "connection 'm'" in result.output
     with app.app_context():
         assert get_session().scalar(select(Connection)).credentials_encrypted == before
+
+
+def test_tokens_create_list_revoke_with_the_secret_once(app: Flask, client) -> None:  # noqa: ANN001
+    assert _run(app, "users", "create", "--email", "ops@example.com", "--name", "Ops", "--role", "operator",
+                "--password", "ops-password-1").exit_code == 0
+    refused = _run(app, "tokens", "create", "--email", "ops@example.com", "--name", "ci", "--scope", "admin")
+    assert refused.exit_code != 0 and "more power than its maker ('operate')" in refused.output
+    made = _run(app, "tokens", "create", "--email", "ops@example.com", "--name", "ci", "--scope", "operate",
+                "--days", "7", "--json")
+    assert made.exit_code == 0, made.output
+    token = json.loads(made.output)
+    assert token["scope"] == "operate" and token["status"] == "active" and token["token"].startswith("ponte_")
+    assert client.get("/api/runs", headers={"Authorization": f"Bearer {token['token']}"}).status_code == 200
+    listed = _run(app, "tokens", "list", "--json")
+    assert listed.exit_code == 0 and token["token"] not in listed.output
+    assert [(t["id"], t["owner"], t["status"]) for t in json.loads(listed.output)] == [
+        (token["id"], "ops@example.com", "active")]
+    assert "\tci\tops@example.com\toperate\tactive\t" in _run(app, "tokens", "list").output
+    assert _run(app, "tokens", "revoke", str(token["id"])).exit_code == 0
+    assert client.get("/api/runs", headers={"Authorization": f"Bearer {token['token']}"}).status_code == 401
+    assert json.loads(_run(app, "tokens", "list", "--json").output)[0]["status"] == "revoked"
+    assert "no token 999" in _run(app, "tokens", "revoke", "999").output

@@ -62,7 +62,7 @@ def test_collection_rule_wizard_previews_today_and_the_saved_rule_sends(
     page.locator("form.tile", has_text="Régua de cobrança").locator("button").click()
 
     expect(page.locator(".progress li.current")).to_contain_text("Contas")
-    page.select_option("select[name=asaas_connection]", "Asaas sandbox")
+    page.select_option("select[name=payments_connection]", "Asaas sandbox")
     page.select_option("select[name=email_connection]", "E-mail financeiro")
     stack.shot(page, "collection-1-accounts")
     page.click("button[value=next]")

@@ -84,7 +84,7 @@ def test_wizard_builds_the_charge_to_contract_automation_and_it_runs(
     page.click("text=Automações")
     page.click("text=+ Nova automação")
     stack.shot(page, "wizard-0-catalogue")
-    page.locator("form.tile", has_text="Asaas: cobrança criada → ZapSign: contrato").locator("button").click()
+    page.locator("form.tile", has_text="Cobrança criada no Asaas → contrato no ZapSign").locator("button").click()
 
     expect(page.locator(".progress li.current")).to_contain_text("Contas")
     expect(page.locator("select[name=trigger_connection]")).to_have_value("Asaas sandbox")
@@ -96,8 +96,8 @@ def test_wizard_builds_the_charge_to_contract_automation_and_it_runs(
     stack.shot(page, "wizard-2-filters")
     page.click("button[value=next]")
 
-    expect(page.locator(".progress li.current")).to_contain_text("Modelo do ZapSign")
-    page.select_option("select[name=template_0]", label="Contrato de prestação de serviços")
+    expect(page.locator(".progress li.current")).to_contain_text("Modelo")
+    page.select_option("select[name='c|0|template_id']", label="Contrato de prestação de serviços")
     stack.shot(page, "wizard-3-template")
     page.click("button[value=next]")
 

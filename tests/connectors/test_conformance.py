@@ -54,7 +54,7 @@ def test_trigger_schemas_are_valid_and_the_sample_validates(connector: Connector
     jsonschema.Draft202012Validator.check_schema(trigger.output_schema)
     jsonschema.Draft202012Validator.check_schema(trigger.options_schema)
     jsonschema.validate(trigger.sample, trigger.output_schema)
-    assert trigger.kind in ("webhook", "polling") and trigger.title and trigger.title_pt
+    assert trigger.kind in ("webhook", "polling") and trigger.title and trigger.description
     if trigger.kind == "polling":
         assert trigger.poll is not None
     else:
@@ -67,7 +67,7 @@ def test_action_schemas_are_valid_and_the_sample_validates(connector: Connector,
     jsonschema.Draft202012Validator.check_schema(action.output_schema)
     jsonschema.validate(action.sample, action.output_schema)
     assert action.idempotency.strip(), f"{connector.key}.{action.key} must say how it stays idempotent"
-    assert action.title and action.title_pt
+    assert action.title and action.description
 
 
 @pytest.mark.parametrize(("connector", "item"), TRIGGERS + ACTIONS, ids=_ids(TRIGGERS + ACTIONS))

@@ -11,6 +11,7 @@ import time_machine
 from flask import Flask
 
 from app.engine.filters import FilterSpecError, compile_filters
+from app.engine.regex import HINT
 
 TODAY = date(2024, 6, 20)
 DOC: dict[str, Any] = {
@@ -182,8 +183,7 @@ def test_compile_reports_every_problem_with_its_location() -> None:
         ])
     assert caught.value.problems == [
         ((0, "field"), "JSONPath 'payment.value' must start with '$' (the event root)"),
-        ((1, "value"), "bad regular expression '(unclosed': missing ), unterminated subpattern at "
-                       "position 0"),
+        ((1, "value"), f"bad regular expression '(unclosed': missing ) ({HINT})"),
         ((2, "value"), "value 'muito' cannot be read as number: 'muito' is not a number"),
         ((3, "value"), "operator 'between' needs value: [low, high]"),
         ((4, "op"), "unknown operator 'nearly'; valid operators: equals, not_equals, contains, not_contains, "

@@ -5,20 +5,21 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from app.cli import alembic_config
 from app.db import create_db_engine, get_db
 from app.engine.store import insert_ignore
 from app.factory import create_app
-from app.models import Base, Event, Recipe, Run, utcnow
+from app.models import ApiToken, Base, Event, Recipe, Run, utcnow
 from app.vault import generate_key
 
 PG_ADMIN = os.environ.get("PONTE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -143,3 +144,38 @@ def test_sqlite_connectionless_events_migration(tmp_path: Path) -> None:
 
 def test_postgresql_connectionless_events_migration(pg_database: str, tmp_path: Path) -> None:
     _connectionless_events_are_unique_per_recipe_and_step_back_down(pg_database, tmp_path)
+
+
+def _legacy_tokens_get_their_owners_power_and_an_expiry(url: str, tmp_path: Path) -> None:
+    """0006: a token made before scopes keeps its owner's power (admin → admin, else operate) and
+    expires in 90 days: no token is immortal, not even an old one."""
+    app = _app(url, tmp_path)
+    engine = create_db_engine(url)
+    try:
+        assert app.test_cli_runner().invoke(args=["db", "upgrade", "0004"]).exit_code == 0
+        with engine.begin() as connection:
+            for uid, role in ((101, "admin"), (102, "operator")):
+                connection.execute(text("INSERT INTO users (id, email, name, password_hash, role, locale, active, "
+                                        "created_at) VALUES (:id, :email, '', 'x', :role, 'pt_BR', true, :now)"),
+                                   {"id": uid, "email": f"{role}@x.example", "role": role, "now": utcnow()})
+                connection.execute(text("INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) "
+                                        "VALUES (:id, 'old', :hash, 'ponte_ab', :now)"),
+                                   {"id": uid, "hash": f"{uid:064d}", "now": utcnow()})
+        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+        with Session(engine) as session:
+            tokens = session.scalars(select(ApiToken).order_by(ApiToken.user_id)).all()
+            assert [(t.user_id, t.scope) for t in tokens] == [(101, "admin"), (102, "operate")]
+            for token in tokens:
+                assert timedelta(days=89) < token.expires_at - utcnow() <= timedelta(days=90)
+                assert token.revoked_at is None
+    finally:
+        engine.dispose()
+        get_db(app).dispose()
+
+
+def test_sqlite_legacy_tokens_migration(tmp_path: Path) -> None:
+    _legacy_tokens_get_their_owners_power_and_an_expiry(f"sqlite:///{tmp_path / 't.db'}", tmp_path)
+
+
+def test_postgresql_legacy_tokens_migration(pg_database: str, tmp_path: Path) -> None:
+    _legacy_tokens_get_their_owners_power_and_an_expiry(pg_database, tmp_path)

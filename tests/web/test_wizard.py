@@ -51,9 +51,9 @@ def test_wizard_creates_an_enabled_recipe_the_engine_accepts(
     operator_client.post(f"{base}/filters", data={
         "g0": "1", "g0c0_field": "payment.value", "g0c0_op": "greater_or_equal", "g0c0_value": "100,00",
         "g0c0_type": "number", "go": "next"})
-    page = operator_client.get(f"{base}/template").get_data(as_text=True)
-    assert "Contrato de prestação de serviços" in page
-    operator_client.post(f"{base}/template", data={"template_0": TEMPLATE_ID, "go": "next"})
+    page = operator_client.get(f"{base}/choices").get_data(as_text=True)
+    assert "Contrato de prestação de serviços" in page and 'name="c|0|template_id"' in page
+    operator_client.post(f"{base}/choices", data={"c|0|template_id": TEMPLATE_ID, "go": "next"})
     page = operator_client.get(f"{base}/map").get_data(as_text=True)
     assert 'data-insert="{{ customer.name }}"' in page  # chips from the trigger's sample
     assert "Nome completo" in page and 'class="req"' in page

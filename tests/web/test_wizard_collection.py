@@ -140,12 +140,12 @@ def test_accounts_must_be_an_asaas_and_an_email_connection(
         operator_client: FlaskClient, accounts: dict[str, str]) -> None:
     base = _start(operator_client)
     response = operator_client.post(f"{base}/accounts", data={
-        "asaas_connection": "SMTP financeiro", "email_connection": "", "go": "next"})
+        "payments_connection": "SMTP financeiro", "email_connection": "", "go": "next"})
     assert _errors(response.get_data(as_text=True)) == [
         "Escolha a conta do Asaas cujas cobranças recebem os lembretes.",
         "Escolha a conta de e-mail que envia os lembretes."]
     response = operator_client.post(f"{base}/accounts", data={
-        "asaas_connection": accounts["asaas"], "email_connection": accounts["email"], "go": "next"})
+        "payments_connection": accounts["asaas"], "email_connection": accounts["email"], "go": "next"})
     assert response.location.endswith("/steps")
 
 
@@ -153,7 +153,7 @@ def test_the_saved_rule_has_the_chosen_days_templates_and_connections(
         today: None, operator_client: FlaskClient, accounts: dict[str, str], app: Flask) -> None:
     base = _start(operator_client)
     operator_client.post(f"{base}/accounts", data={
-        "asaas_connection": accounts["asaas"], "email_connection": accounts["email"], "go": "next"})
+        "payments_connection": accounts["asaas"], "email_connection": accounts["email"], "go": "next"})
     response = operator_client.post(f"{base}/steps", data=_days_form(
         ("-3", PT), ("0", PT), ("D+2", EN), go="next"))
     assert response.location.endswith("/today")
@@ -193,7 +193,7 @@ def test_one_template_for_every_day_saves_the_shipped_mapping(
         operator_client: FlaskClient, accounts: dict[str, str], app: Flask) -> None:
     base = _start(operator_client)
     operator_client.post(f"{base}/accounts", data={
-        "asaas_connection": accounts["asaas"], "email_connection": accounts["email"]})
+        "payments_connection": accounts["asaas"], "email_connection": accounts["email"]})
     operator_client.post(f"{base}/steps", data=_days_form(("-5", EN), ("0", EN), ("1", EN), ("7", EN)))
     operator_client.post(f"{base}/finish", data={"name": "Reminders", "enabled": "1", "go": "save"})
     with app.app_context():
@@ -211,7 +211,7 @@ def test_preview_lists_who_gets_what_today_in_reais_and_dd_mm_aaaa(
     _payment(asaas, "2025-03-05", "Davi Sem Email", None, 10.0)  # D0, filtered out
     base = _start(operator_client)
     operator_client.post(f"{base}/accounts", data={
-        "asaas_connection": accounts["asaas"], "email_connection": accounts["email"]})
+        "payments_connection": accounts["asaas"], "email_connection": accounts["email"]})
     operator_client.post(f"{base}/steps", data=_days_form(("-5", PT), ("0", PT), ("1", EN), ("7", PT)))
     page = operator_client.get(f"{base}/today").get_data(as_text=True)
     rows = [re.sub(r"<[^>]+>", " ", row) for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]]
@@ -238,13 +238,13 @@ def test_preview_says_why_when_asaas_cannot_be_read(
             ("Asaas chave errada", "Não foi possível consultar o Asaas: Asaas refused the credentials (HTTP 401): "
                                    "A chave de API fornecida é inválida ou não foi informada. (invalid_access_token)"),
             ("Asaas fora do ar", "Não foi possível consultar o Asaas: could not reach Asaas")):
-        operator_client.post(f"{base}/accounts", data={"asaas_connection": name,
+        operator_client.post(f"{base}/accounts", data={"payments_connection": name,
                                                        "email_connection": accounts["email"]})
         response = operator_client.get(f"{base}/today")
         assert response.status_code == 200
         problem = re.search(r'id="today-problem">([^<]*)<', response.get_data(as_text=True))
         assert problem is not None and problem.group(1) == message
-    operator_client.post(f"{base}/accounts", data={"asaas_connection": "", "email_connection": ""})
+    operator_client.post(f"{base}/accounts", data={"payments_connection": "", "email_connection": ""})
     page = operator_client.get(f"{base}/today").get_data(as_text=True)
     assert "Escolha antes a conta do Asaas (etapa Contas)." in page
 
@@ -255,7 +255,7 @@ def test_editing_a_saved_rule_reopens_its_days_and_marks_queued_steps(
     payment = _payment(asaas, "2025-03-10", "Ana Souza", "ana@example.com", 1234.56)
     base = _start(operator_client)
     operator_client.post(f"{base}/accounts", data={
-        "asaas_connection": accounts["asaas"], "email_connection": accounts["email"]})
+        "payments_connection": accounts["asaas"], "email_connection": accounts["email"]})
     operator_client.post(f"{base}/steps", data=_days_form(("-5", EN), ("0", PT)))
     operator_client.post(f"{base}/finish", data={"name": "Régua", "enabled": "1", "go": "save"})
     with app.app_context():
@@ -288,7 +288,7 @@ def test_the_screens_speak_english_too(today: None, operator_client: FlaskClient
     operator_client.post("/locale", data={"locale": "en", "next": "/"})
     base = _start(operator_client)
     operator_client.post(f"{base}/accounts", data={
-        "asaas_connection": accounts["asaas"], "email_connection": accounts["email"]})
+        "payments_connection": accounts["asaas"], "email_connection": accounts["email"]})
     operator_client.post(f"{base}/steps", data=_days_form(("-5", EN), ("1", PT), ("7", PT)))
     page = operator_client.get(f"{base}/steps").get_data(as_text=True)
     assert "5 days before the due date" in page and "1 day after the due date" in page

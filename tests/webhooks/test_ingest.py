@@ -69,6 +69,25 @@ def test_a_delivery_without_the_secret_is_rejected_and_nothing_is_stored(
     assert count(app, Event) == 0 and count(app, WebhookDelivery) == 0
 
 
+def test_a_zapsign_secret_in_the_query_string_gets_401_and_nothing_is_stored(app: Flask, client) -> None:  # noqa: ANN001
+    SECRET = "Zs" * 24  # noqa: N806, S105 - a test secret of the length Ponte generates
+    with app.app_context():
+        session = get_session()
+        zapsign = create_connection(session, connector_key="zapsign", name="zs", values={
+            "api_token": "zs-api", "webhook_secret": SECRET})
+        session.commit()
+    body = json.dumps({"event_type": "doc_signed", "token": "doc-1", "status": "signed"})
+    refused = client.post(f"/webhooks/{zapsign.uid}?token={SECRET}", data=body, content_type="application/json",
+                          headers={"X-Ponte-Secret": SECRET})
+    assert refused.status_code == 401
+    message = refused.json["error"]["message"]
+    assert "never in the URL (?token=)" in message and "nunca na URL" in message and SECRET not in message
+    assert count(app, Event) == 0
+    accepted = client.post(f"/webhooks/{zapsign.uid}", data=body, content_type="application/json",
+                           headers={"X-Ponte-Secret": SECRET})
+    assert accepted.status_code == 200 and count(app, Event) == 1
+
+
 def test_authentication_comes_before_parsing(app: Flask, client, asaas: Connection) -> None:
     response = post(client, asaas, b"{not json", token=None)
     assert response.status_code == 401

@@ -36,7 +36,7 @@ def body_of(call: Any) -> dict[str, Any]:
 def test_schemas_are_valid_and_samples_validate(action: Any) -> None:
     jsonschema.Draft202012Validator.check_schema(action.input_schema)
     jsonschema.validate(action.sample, action.output_schema)
-    assert action.idempotency and action.title_pt
+    assert action.idempotency and CONNECTOR.text(action.title, "pt_BR") != action.title
 
 
 # -- find_or_create_customer ----------------------------------------------------------------------
@@ -223,9 +223,11 @@ def test_list_payments_sends_bracketed_date_filters(ctx: Context, payment: dict)
 
 # -- lookups --------------------------------------------------------------------------------------
 
-def test_static_lookups_have_pt_br_labels(ctx: Context) -> None:
+def test_static_lookups_are_labelled_in_the_asking_persons_language(ctx: Context) -> None:
     billing = CONNECTOR.lookup("billing_types").run(ctx, {})
-    assert {"value": "BOLETO", "label": "Boleto bancário", "label_en": "Bank slip (boleto)"} in billing
+    assert {"value": "BOLETO", "label": "Boleto bancário"} in billing
+    english = CONNECTOR.lookup("billing_types").run(Context(config=ctx.config, locale="en"), {})
+    assert {"value": "BOLETO", "label": "Bank slip (boleto)"} in english
     statuses = [o["value"] for o in CONNECTOR.lookup("payment_statuses").run(ctx, {})]
     assert {"PENDING", "RECEIVED", "OVERDUE", "CONFIRMED", "REFUNDED"} <= set(statuses)
 

@@ -27,12 +27,12 @@ def _payment(pid: str, due: str, status: str = "PENDING") -> dict[str, Any]:
 
 def test_trigger_and_action_describe_themselves() -> None:
     assert TRIGGER.kind == "polling" and TRIGGER.poll is not None
-    assert TRIGGER.title_pt == "Régua de cobrança: lembretes de vencimento"
+    assert CONNECTOR.text(TRIGGER.title, "pt_BR") == "Régua de cobrança: lembretes de vencimento"
     jsonschema.validate({"offsets": [-5, 0, 1, 7]}, TRIGGER.options_schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"offsets": [1, 1]}, TRIGGER.options_schema)
     jsonschema.validate(TRIGGER.sample, TRIGGER.output_schema)
-    assert ACTION.title_pt and "Read-only" in ACTION.idempotency
+    assert CONNECTOR.text(ACTION.title, "pt_BR") != ACTION.title and "Read-only" in ACTION.idempotency
 
 
 def test_reminder_phases() -> None:

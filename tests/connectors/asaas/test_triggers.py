@@ -28,10 +28,10 @@ def test_trigger_keys_events_and_titles() -> None:
     assert [t.key for t in CONNECTOR.triggers] == [*EXPECTED, "payment_any", "payment_due_reminder"]
     for key, (event, title_pt) in EXPECTED.items():
         trigger = CONNECTOR.trigger(key)
-        assert trigger.kind == "webhook" and trigger.title_pt == title_pt
+        assert trigger.kind == "webhook" and CONNECTOR.text(trigger.title, "pt_BR") == title_pt
         assert trigger.fires_on(event, {}, {})
         assert not trigger.fires_on("PAYMENT_BANK_SLIP_VIEWED", {}, {})
-    assert CONNECTOR.trigger("payment_any").title_pt == "Qualquer evento de cobrança"
+    assert CONNECTOR.text(CONNECTOR.trigger("payment_any").title, "pt_BR") == "Qualquer evento de cobrança"
 
 
 @pytest.mark.parametrize("event", ["PAYMENT_CREATED", "PAYMENT_CHECKOUT_VIEWED", "PAYMENT_SPLIT_DONE"])

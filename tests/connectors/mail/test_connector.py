@@ -12,7 +12,7 @@ def test_key_and_actions_are_the_permanent_ones() -> None:
     assert CONNECTOR.key == "email"
     assert [a.key for a in CONNECTOR.actions] == ["send_email"]
     action = CONNECTOR.actions[0]
-    assert (action.title, action.title_pt) == ("Send email", "Enviar e-mail")
+    assert (action.title, CONNECTOR.text(action.title, "pt_BR")) == ("Send email", "Enviar e-mail")
     assert "SMTP has no idempotency" in action.idempotency
 
 

@@ -29,7 +29,7 @@ def test_the_connector_needs_no_connection_and_the_trigger_polls_the_clock() -> 
     connector, trigger = registry.get_trigger("schedule.cron")
     assert connector is CONNECTOR and trigger is TRIGGER
     assert not CONNECTOR.needs_connection and CONNECTOR.secret_fields() == []
-    assert TRIGGER.kind == "polling" and TRIGGER.clock and TRIGGER.title_pt
+    assert TRIGGER.kind == "polling" and TRIGGER.clock and CONNECTOR.text(TRIGGER.title, "pt") != TRIGGER.title
     assert CONNECTOR.test_credentials(_ctx())
     jsonschema.validate(TRIGGER.sample, TRIGGER.output_schema)
     jsonschema.validate({"cron": "0 9 * * 1-5", "timezone": "America/Sao_Paulo"}, TRIGGER.options_schema)

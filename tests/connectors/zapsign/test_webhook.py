@@ -43,12 +43,25 @@ def test_deliveries_without_the_secret_are_rejected(req: InboundRequest, config:
     [
         request({"X-Ponte-Secret": SECRET}),
         request({"Authorization": f"Bearer {SECRET}"}),
-        request(query={"token": SECRET}),
-        request({"X-Ponte-Secret": "stale"}, query={"token": SECRET}),
+        request({"X-Ponte-Secret": "stale", "Authorization": f"Bearer {SECRET}"}),
     ],
 )
-def test_the_secret_in_the_header_or_the_url_is_accepted(req: InboundRequest) -> None:
+def test_the_secret_in_a_header_is_accepted(req: InboundRequest) -> None:
     HOOK.authenticate(req, {"webhook_secret": SECRET})
+
+
+@pytest.mark.parametrize("req", [
+    request(query={"token": SECRET}),
+    request({"X-Ponte-Secret": SECRET}, query={"token": SECRET}),  # even beside a good header
+    request({"X-Ponte-Secret": SECRET}, query={"token": ""}),
+])
+def test_a_secret_in_the_query_string_is_refused_with_its_own_message(req: InboundRequest) -> None:
+    with pytest.raises(WebhookAuthError) as caught:
+        HOOK.authenticate(req, {"webhook_secret": SECRET})
+    message = caught.value.user_message
+    assert "X-Ponte-Secret header, never in the URL (?token=)" in message
+    assert "cabeçalho X-Ponte-Secret, nunca na URL" in message and "troque o segredo" in message
+    assert SECRET not in message
 
 
 def test_generated_secrets_are_long_and_url_safe() -> None:
@@ -132,8 +145,9 @@ def test_signer_status_table(raw: str, normal: str) -> None:
 
 
 @pytest.mark.parametrize("locale", ["pt_BR", "en"])
-def test_instructions_name_the_url_the_header_and_the_query_token(locale: str) -> None:
+def test_instructions_name_the_url_and_the_header_never_a_query_token(locale: str) -> None:
     text = HOOK.instructions("https://ponte.example.com/webhooks/abc", locale)
     assert "https://ponte.example.com/webhooks/abc" in text
-    assert "X-Ponte-Secret" in text and "?token=" in text
+    assert "X-Ponte-Secret" in text
+    assert ("recusa ?token=" in text) == (locale == "pt_BR") and ("refuses ?token=" in text) == (locale == "en")
     assert ("Configurações" in text) == (locale == "pt_BR")
