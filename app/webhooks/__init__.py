@@ -58,8 +58,8 @@ def receive(uid: str):  # noqa: ANN201
         log.exception("webhook: database unavailable while looking up a connection")
         session.rollback()
         return _answer(503, "temporarily unable to accept deliveries; retry later")
-    webhook = _webhook_of(connection)
-    if webhook is None:
+    webhook = _webhook_of(connection) if connection is not None else None
+    if connection is None or webhook is None:
         return _answer(404, "no webhook endpoint here")
     try:
         body = request.stream.read(max_bytes + 1)
@@ -94,12 +94,11 @@ def receive(uid: str):  # noqa: ANN201
     except DataError as exc:  # a value the database refuses: retrying cannot help, so not a 503
         session.rollback()
         reason = "malformed delivery: the database refused a value in it"
-        first_line = (str(exc.orig).splitlines() or [""])[0]  # PostgreSQL's CONTEXT line quotes the body
-        log.warning("webhook for connection %s: %s (%s)", connection.name, reason, first_line)
+        log.warning("webhook for connection %s: %s (%s)", connection.name, reason, _problem(exc))
         _record_rejection(session, connection, 400, reason, body)
         return _answer(400, reason)
-    except SQLAlchemyError:
-        log.exception("webhook for connection %s: could not store the delivery", connection.name)
+    except SQLAlchemyError as exc:  # its message carries the statement's parameters: the payload
+        log.error("webhook for connection %s: could not store the delivery: %s", connection.name, _problem(exc))
         session.rollback()
         return _answer(503, "temporarily unable to store the delivery; retry later")
     executor = current_app.extensions.get("ponte_executor")
@@ -160,8 +159,15 @@ def _record_rejection(session, connection: Connection, status: int, reason: str,
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()
-        log.error("could not record a rejected delivery for connection %s: %s", connection.name,
-                  type(exc.orig if getattr(exc, "orig", None) is not None else exc).__name__)
+        log.error("could not record a rejected delivery for connection %s: %s", connection.name, _problem(exc))
+
+
+def _problem(exc: SQLAlchemyError) -> str:
+    """The database's complaint without the statement's parameters (a body, a payload) or the
+    context lines PostgreSQL adds (which quote the value): the driver's error type and first line."""
+    orig = getattr(exc, "orig", None) or exc
+    first_line = (str(orig).splitlines() or [""])[0] if orig is not exc else ""
+    return f"{type(orig).__name__}: {first_line}" if first_line else type(orig).__name__
 
 
 def storable_text(text: str) -> str:

@@ -148,3 +148,21 @@ def test_a_value_the_database_refuses_is_logged_without_the_body(
     if response.status_code == 400:
         assert _count(app, WebhookDelivery) == 1 and _count(app, Event) == 0
     assert "CANARY" not in caplog.text
+
+
+def test_a_delivery_the_database_cannot_store_is_a_503_logged_without_its_payload(
+        app: Flask, asaas: Connection, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import app.webhooks as webhooks
+
+    def broken(_session: object, _model: object, row: dict, _keys: object) -> bool:
+        raise OperationalError("INSERT INTO events ...", row, Exception("server closed the connection"))
+
+    monkeypatch.setattr(webhooks, "insert_ignore", broken)
+    body = json.dumps({"id": "evt_store_1", "event": "PAYMENT_CREATED",
+                       "payment": {"id": "pay_1", "description": "CANARY-5d1e"}})
+    response = app.test_client().post(f"/webhooks/{asaas.uid}", data=body,
+                                      headers={"asaas-access-token": TOKEN, "Content-Type": "application/json"})
+    assert response.status_code == 503
+    assert "could not store the delivery" in caplog.text and "CANARY" not in caplog.text
