@@ -13,7 +13,7 @@ help:
 	@echo "make run    install, migrate and serve on http://$(HOST):$(PORT) (PORT=... to change)"
 	@echo "make test   install dev requirements and run the test suite"
 	@echo "make demo   Ponte + local Asaas/ZapSign doubles + demo recipes (offline), on its own database"
-	@echo "make lint   ruff check, and every connector's translation catalog complete and compiled"
+	@echo "make lint   ruff, mypy (strict on connectors/ and app/engine/), every connector's catalog complete and compiled"
 	@echo "make catalogs  add new connector texts to their .po files and compile the .mo files"
 
 $(BIN)/python:
@@ -51,6 +51,7 @@ test: $(VENV)/.requirements-dev.stamp
 
 lint: $(VENV)/.requirements-dev.stamp
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m connectors.sdk.catalogs check
 
 # Each connector's labels: new texts go into its .po (translate them), then every .mo is compiled.

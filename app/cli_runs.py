@@ -52,7 +52,7 @@ def _register_secrets() -> None:
             continue
 
 
-def _query(status: str | None, recipe: str | None, since: str | None, ref: str | None = None) -> Select[Any]:
+def _query(status: str | None, recipe: str | None, since: str | None, ref: str | None = None) -> Select[Run, str]:
     query = select(Run, Recipe.key).join(Recipe, Recipe.id == Run.recipe_id)
     if ref:
         query = query.where(references.run_has_reference(ref))

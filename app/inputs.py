@@ -5,6 +5,10 @@ number of 30 digits passes it only to overflow the database (SQLite raises Overf
 PostgreSQL "integer out of range"). PostgreSQL refuses NUL characters in text. Both used to turn
 a bad query string into a 500; these helpers and the app-wide guards in :func:`init_app` turn them
 into "not found" or a 400 with a reason.
+
+A request body the server cannot decode (a malformed chunk, a body cut short) makes gunicorn's
+reader raise its own parse errors in the middle of the view, which Flask turned into a 500:
+:class:`GuardedInput` wraps ``wsgi.input`` so any such failure is a 400 wherever the body is read.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from flask import Flask, request
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
 log = logging.getLogger("ponte.inputs")
@@ -47,9 +51,71 @@ def has_nul(values: Any) -> bool:
     return any("\x00" in value for value in values if isinstance(value, str))
 
 
+BODY_UNREADABLE = ("the request body could not be read (malformed chunked encoding, a truncated body "
+                   "or a wrong Content-Length)")
+
+
+class UnreadableBody(BadRequest):
+    """The server could not decode the body: the client's transport is at fault, never a 500."""
+
+    description = BODY_UNREADABLE
+
+
+class GuardedInput:
+    """``wsgi.input`` whose read errors (gunicorn's ``InvalidChunkSize``, ``ChunkMissingTerminator``,
+    werkzeug's ``OSError`` on a bad chunk header, a reset connection) become :class:`UnreadableBody`.
+
+    The errors are caught broadly on purpose: they come from whichever server runs Ponte, and
+    whatever the server's reason, a body it cannot read is the request's fault.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _guarded(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._stream, method)(*args)
+        except HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - see the class docstring
+            log.info("request body unreadable: %s", type(exc).__name__)  # its text may quote the body
+            raise UnreadableBody() from None
+
+    def read(self, *args: Any) -> bytes:
+        return self._guarded("read", *args)
+
+    def readline(self, *args: Any) -> bytes:
+        return self._guarded("readline", *args)
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        return self._guarded("readlines", *args)
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+def guard_body_reads(wsgi_app: Any) -> Any:
+    """WSGI middleware: every read of the request body goes through :class:`GuardedInput`."""
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        stream = environ.get("wsgi.input")
+        if stream is not None and not isinstance(stream, GuardedInput):
+            environ["wsgi.input"] = GuardedInput(stream)
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
 def init_app(app: Flask) -> None:
-    """Before any route is registered: bounded ``int`` converter, NUL guard, DataError as a 400."""
+    """Before any route is registered: bounded ``int`` converter, NUL guard, DataError as a 400,
+    body reads that fail as a 400."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.wsgi_app = guard_body_reads(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.before_request
     def _refuse_nul() -> None:

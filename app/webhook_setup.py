@@ -92,7 +92,8 @@ def target_for(session: Session, connection: Connection, settings: Mapping[str, 
     """Every event (empty list): events no recipe uses yet are still stored and shown, and a recipe
     added later needs no new registration."""
     connector = registry.get_connector(connection.connector_key)
-    secret = str(connection.get_credentials().get(connector.webhook.secret_field) or "")
+    field = connector.webhook.secret_field if connector.webhook is not None else ""
+    secret = str(connection.get_credentials().get(field) or "") if field else ""
     return WebhookTarget(url=webhook_url(str(settings["PUBLIC_BASE_URL"]), connection), secret=secret,
                          email=alert_email(session, settings), name=f"Ponte · {connection.name}"[:50],
                          known=load_state(session, connection, "registration"))

@@ -30,6 +30,9 @@ Test-control endpoints (no auth):
                                             ``delay`` sleeps first, to cause client timeouts;
                                             ``apply: true`` performs the call, then answers the
                                             fault: a write that "failed" but happened)
+``POST /_sandbox/chaos``                    ``{"rate", "weights", "retry_after", "slow_seconds",
+                                            "seed"}``: a share of API calls fails at random
+                                            (:mod:`sandbox.chaos`); ``GET`` reports what was injected
 ``GET /_sandbox/requests``                  API calls received: method, path, query, json,
                                             user_agent (never the key)
 ``GET /_sandbox/state``                     customers, payments, events, deliveries, webhooks
@@ -63,6 +66,7 @@ from .asaas_controls import (
     register_controls,
 )
 from .asaas_state import AsaasState, error, page
+from .chaos import Chaos, drop_connection
 from .server import KeepUnderscoreHeaders, RunningServer, serve_in_thread
 
 DEFAULT_API_KEY = "$aact_hmlg_sandbox_demo"
@@ -76,6 +80,7 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     state = AsaasState(webhook_target=webhook_target, webhook_token=webhook_token)
     app.extensions["asaas_sandbox"] = state
+    chaos = app.extensions["asaas_chaos"] = Chaos()
 
     @app.errorhandler(BadRequest)
     def bad_request(exc: BadRequest) -> Any:
@@ -90,7 +95,7 @@ def create_app(
                 "method": request.method, "path": request.path, "query": request.args.to_dict(),
                 "json": request.get_json(silent=True), "user_agent": request.headers.get("User-Agent"),
             })
-        fault = next_fault(state)
+        fault = next_fault(state) or chaos.pick()
         if fault is not None:
             time.sleep(float(fault.get("delay") or 0))
             if fault.get("apply"):
@@ -107,6 +112,8 @@ def create_app(
     @app.after_request
     def applied_fault(response: Response) -> Response:
         fault = g.pop("fault", None)
+        if fault and fault.get("drop"):
+            drop_connection(request.environ)
         return fault_response(fault)[0] if fault and fault.get("status") else response
 
     # -- the API ---------------------------------------------------------------------------------

@@ -100,6 +100,17 @@ def register_controls(app: Flask, state: AsaasState) -> None:
             state.faults.append(fault)
         return jsonify(fault)
 
+    @app.post("/_sandbox/chaos")
+    def set_chaos() -> Any:
+        try:
+            return jsonify(app.extensions["asaas_chaos"].configure(request.get_json(silent=True) or {}))
+        except (TypeError, ValueError) as exc:
+            return errors_response(400, error("invalid_chaos", str(exc)))
+
+    @app.get("/_sandbox/chaos")
+    def chaos_report() -> Any:
+        return jsonify(app.extensions["asaas_chaos"].report())
+
     @app.get("/_sandbox/requests")
     def logged_requests() -> Any:
         with state.lock:
@@ -121,6 +132,7 @@ def register_controls(app: Flask, state: AsaasState) -> None:
     @app.post("/_sandbox/reset")
     def reset() -> Any:
         state.reset()
+        app.extensions["asaas_chaos"].configure({})
         return jsonify({"reset": True})
 
 

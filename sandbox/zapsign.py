@@ -23,6 +23,8 @@ Test controls (no auth; loopback only):
                                          apply?}]}``: the next matching calls get these answers in order;
                                          ``delay`` sleeps first, ``apply: true`` performs the call anyway
                                          (a write that happened behind a 5xx or a timeout)
+- ``POST /_sandbox/chaos``               ``{rate, weights?, retry_after?, slow_seconds?, seed?}``: a share of
+                                         API calls fails at random (:mod:`sandbox.chaos`); ``GET`` reports
 - ``GET  /_sandbox/requests``            API calls seen: method, path, query, json (never headers/token)
 - ``GET  /_sandbox/deliveries?wait=S``   webhook deliveries, after waiting up to S s for in-flight ones
 - ``POST /_sandbox/deliveries/<id>/redeliver``  resend a delivery's exact body (ZapSign's retry)
@@ -43,6 +45,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, g, jsonify, request
 
+from .chaos import Chaos, drop_connection
 from .zapsign_state import NOT_FOUND, ApiError, ZapSignState
 
 API = "/api/v1"
@@ -86,6 +89,7 @@ def create_app(*, api_token: str = SANDBOX_TOKEN, webhook_url: str | None = None
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     state = ZapSignState(webhook_url, webhook_headers)
     app.extensions["zapsign_state"] = state
+    chaos = app.extensions["zapsign_chaos"] = Chaos()
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> tuple[Response, int]:
@@ -101,6 +105,8 @@ def create_app(*, api_token: str = SANDBOX_TOKEN, webhook_url: str | None = None
                                    "query": request.args.to_dict(), "json": body})
             queue = state.faults.get((request.method, request.path))
             g.fault = queue.pop(0) if queue else None
+        if g.fault is None:
+            g.fault = chaos.pick()
         fault = g.fault
         if fault and fault.get("delay"):
             time.sleep(float(fault["delay"]))
@@ -116,6 +122,8 @@ def create_app(*, api_token: str = SANDBOX_TOKEN, webhook_url: str | None = None
     def applied_fault(response: Response) -> Response:
         fault = g.get("fault")
         if fault and fault.get("status") and fault.get("apply"):
+            if fault.get("drop"):
+                drop_connection(request.environ)
             return _fault_response(fault)
         return response
 
@@ -158,11 +166,11 @@ def create_app(*, api_token: str = SANDBOX_TOKEN, webhook_url: str | None = None
         state.delete_webhook((request.get_json(silent=True) or {}).get("id"))
         return {"detail": "Webhook removido."}
 
-    _register_controls(app, state)
+    _register_controls(app, state, chaos)
     return app
 
 
-def _register_controls(app: Flask, state: ZapSignState) -> None:
+def _register_controls(app: Flask, state: ZapSignState, chaos: Chaos) -> None:
     """The ``/_sandbox/`` endpoints tests and the demo use to act as ZapSign's users."""
 
     @app.post("/_sandbox/docs/<token>/sign")
@@ -205,6 +213,17 @@ def _register_controls(app: Flask, state: ZapSignState) -> None:
             state.faults.setdefault((body["method"].upper(), body["path"]), []).extend(body["responses"])
         return {"queued": len(body["responses"])}, 201
 
+    @app.post("/_sandbox/chaos")
+    def set_chaos() -> Any:
+        try:
+            return chaos.configure(request.get_json(silent=True) or {})
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, {"detail": str(exc)}) from None
+
+    @app.get("/_sandbox/chaos")
+    def chaos_report() -> Any:
+        return chaos.report()
+
     @app.get("/_sandbox/requests")
     def requests_seen() -> Any:
         with state.lock:
@@ -233,6 +252,7 @@ def _register_controls(app: Flask, state: ZapSignState) -> None:
     @app.post("/_sandbox/reset")
     def reset() -> Any:
         state.reset()
+        chaos.configure({})
         return {"reset": True}
 
 

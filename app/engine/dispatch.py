@@ -127,7 +127,9 @@ def _insert_statement(dialect: str) -> Any:
     """One ``INSERT INTO runs ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``, built once; run
     with a list of rows, SQLAlchemy's "insertmanyvalues" sends them as a few multi-row statements."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Run.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Run.__table__.c.id)
+    table = Run.__table__
+    return insert(table).on_conflict_do_nothing(  # type: ignore[arg-type]  # a Table, typed as FromClause
+        index_elements=["dedupe_key"]).returning(table.c.id)
 
 
 def _insert_runs(session: Session, rows: list[dict[str, Any]]) -> list[int]:

@@ -51,7 +51,7 @@ def _parse_day(text: str | None) -> date | None:
     return None
 
 
-def filtered_runs(args: Any) -> Select[tuple[Run]]:
+def filtered_runs(args: Any) -> Select[Any]:
     """The run query for the list's filters: status, recipe, period or date range, search text."""
     query = select(Run).order_by(Run.id.desc())
     status = args.get("status")

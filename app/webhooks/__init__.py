@@ -18,9 +18,11 @@ import re
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy.exc import DataError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from app.db import get_session
 from app.engine.store import prepared_insert_ignore
+from app.inputs import BODY_UNREADABLE
 from app.models import Event, WebhookDelivery, utcnow
 from app.vault import VaultError
 from app.webhooks import lookup
@@ -64,9 +66,15 @@ def receive(uid: str):  # noqa: ANN201
         log.exception("webhook for connection %s: credentials cannot be decrypted", uid)
         return _answer(503, "this connection's credentials cannot be read; retry later")
     webhook = _webhook_of(connection)
-    if webhook is None:
+    if connection is None or webhook is None:
         return _answer(404, "no webhook endpoint here")
-    body = request.stream.read(max_bytes + 1)
+    try:
+        body = request.stream.read(max_bytes + 1)
+    except HTTPException as exc:  # a malformed chunk or a body cut short (app.inputs.GuardedInput)
+        if exc.code == 413:
+            return _answer(413, f"body larger than {max_bytes} bytes")
+        log.warning("webhook for connection %s: body unreadable (from %s)", connection.name, request.remote_addr)
+        return _answer(400, BODY_UNREADABLE)  # before authentication: nothing is stored
     if len(body) > max_bytes:
         return _answer(413, f"body larger than {max_bytes} bytes")
     inbound = InboundRequest(
@@ -94,11 +102,11 @@ def receive(uid: str):  # noqa: ANN201
     except DataError as exc:  # a value the database refuses: retrying cannot help, so not a 503
         db.rollback()
         reason = "malformed delivery: the database refused a value in it"
-        log.warning("webhook for connection %s: %s (%s)", connection.name, reason, exc.orig)
+        log.warning("webhook for connection %s: %s (%s)", connection.name, reason, _problem(exc))
         _record_rejection(get_session(), connection, 400, reason, body)
         return _answer(400, reason)
-    except SQLAlchemyError:
-        log.exception("webhook for connection %s: could not store the delivery", connection.name)
+    except SQLAlchemyError as exc:  # its message carries the statement's parameters: the payload
+        log.error("webhook for connection %s: could not store the delivery: %s", connection.name, _problem(exc))
         db.rollback()
         return _answer(503, "temporarily unable to store the delivery; retry later")
     executor = current_app.extensions.get("ponte_executor")
@@ -144,13 +152,35 @@ def _storable(text: str, what: str) -> str:
 
 
 def _record_rejection(session, connection: WebhookConnection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001
-    """Keep a malformed delivery (first 2 KB) where the operator can see why it was refused."""
+    """Keep a malformed delivery (first 2 KB) where the operator can see why it was refused.
+
+    The excerpt and reason go through :func:`storable_text`, so the row is kept on every database
+    (PostgreSQL text refuses NUL). If it still cannot be stored, the log says so without the
+    exception's text: SQLAlchemy's message carries the statement's parameters, the body among them.
+    """
     try:
         session.add(WebhookDelivery(
-            connection_id=connection.id, received_at=utcnow(), status_code=status, reason=reason[:1000],
-            body_excerpt=body[:2048].decode("utf-8", "replace"), remote_addr=request.remote_addr,
+            connection_id=connection.id, received_at=utcnow(), status_code=status,
+            reason=storable_text(reason)[:1000], body_excerpt=storable_text(body[:2048].decode("utf-8", "replace")),
+            remote_addr=request.remote_addr,
         ))
         session.commit()
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
         session.rollback()
-        log.exception("could not record a rejected delivery")
+        log.error("could not record a rejected delivery for connection %s: %s", connection.name, _problem(exc))
+
+
+def _problem(exc: SQLAlchemyError) -> str:
+    """The database's complaint without the statement's parameters (a body, a payload) or the
+    context lines PostgreSQL adds (which quote the value): the driver's error type and first line."""
+    orig = getattr(exc, "orig", None) or exc
+    first_line = (str(orig).splitlines() or [""])[0] if orig is not exc else ""
+    return f"{type(orig).__name__}: {first_line}" if first_line else type(orig).__name__
+
+
+def storable_text(text: str) -> str:
+    """``text`` any database column holds: NUL shown as ``\\x00``, lone surrogates as ``\\udXXX``.
+
+    Escaped rather than dropped, so the operator still sees where the odd byte was.
+    """
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")

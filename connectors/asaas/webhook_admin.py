@@ -84,7 +84,7 @@ class AsaasWebhookAdmin:
             configs = self.configs(ctx)
             ours = [c for c in configs if _ours(c, target)]
             exact = [c for c in ours if as_text(c.get("url")).rstrip("/") == target.url.rstrip("/")]
-            keep = (exact or ours or [None])[0]
+            keep = (exact or ours)[0] if (exact or ours) else None
             if keep is None:
                 if len(configs) >= MAX_CONFIGS:
                     raise RegistrationRefused("limit", f"the Asaas account already has {len(configs)} webhook "
