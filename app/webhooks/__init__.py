@@ -24,7 +24,7 @@ from app.db import get_session
 from app.engine.store import prepared_insert_ignore
 from app.inputs import BODY_UNREADABLE
 from app.models import Event, WebhookDelivery, utcnow
-from app.vault import VaultError
+from app.vault import REDACTOR, VaultError
 from app.webhooks import lookup
 from app.webhooks.lookup import WebhookConnection, find_connection
 from connectors import registry
@@ -154,14 +154,17 @@ def _storable(text: str, what: str) -> str:
 def _record_rejection(session, connection: WebhookConnection, status: int, reason: str, body: bytes) -> None:  # noqa: ANN001
     """Keep a malformed delivery (first 2 KB) where the operator can see why it was refused.
 
-    The excerpt and reason go through :func:`storable_text`, so the row is kept on every database
+    Known secrets are masked in the excerpt before it is written (the connection's were registered
+    when it was decrypted to authenticate). The excerpt and reason go through :func:`storable_text`, so
+    the row is kept on every database
     (PostgreSQL text refuses NUL). If it still cannot be stored, the log says so without the
     exception's text: SQLAlchemy's message carries the statement's parameters, the body among them.
     """
     try:
         session.add(WebhookDelivery(
             connection_id=connection.id, received_at=utcnow(), status_code=status,
-            reason=storable_text(reason)[:1000], body_excerpt=storable_text(body[:2048].decode("utf-8", "replace")),
+            reason=storable_text(REDACTOR.mask_values(reason))[:1000],
+            body_excerpt=storable_text(REDACTOR.mask_values(body[:2048].decode("utf-8", "replace"))),
             remote_addr=request.remote_addr,
         ))
         session.commit()

@@ -167,3 +167,15 @@ def test_a_delivery_the_database_cannot_store_is_a_503_logged_without_its_payloa
                                       headers={"asaas-access-token": TOKEN, "Content-Type": "application/json"})
     assert response.status_code == 503
     assert "could not store the delivery" in caplog.text and "CANARY" not in caplog.text
+
+
+def test_a_refused_delivery_is_kept_with_the_connections_secrets_masked(app: Flask, asaas: Connection) -> None:
+    # An authenticated sender whose body is not Asaas's envelope, quoting the account's own API key.
+    body = json.dumps({"note": "my key is $aact_hmlg_000 and the token " + TOKEN})
+    response = app.test_client().post(f"/webhooks/{asaas.uid}", data=body,
+                                      headers={"asaas-access-token": TOKEN, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    with app.app_context():
+        [delivery] = get_session().scalars(select(WebhookDelivery)).all()
+        assert TOKEN not in delivery.body_excerpt and "$aact_hmlg_000" not in delivery.body_excerpt
+        assert "my key is" in delivery.body_excerpt
