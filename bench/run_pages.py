@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from bench.ingest import ROOT, VENV_BIN, free_port
+from bench.ingest import ROOT, VENV_BIN, free_port, wait_up
 
 LIKE_BEFORE = ("SELECT runs.id FROM runs LEFT OUTER JOIN events ON events.id = runs.event_id "
                "WHERE CAST(events.payload AS VARCHAR) LIKE ? OR CAST(runs.trigger_output AS VARCHAR) LIKE ? "
@@ -53,19 +53,6 @@ def cases(samples: dict[str, str]) -> dict[str, str]:
         "page: q=last name": f"/runs?q={name.split()[-1]}",
         "page: q=first + middle": f"/runs?q={' '.join(name.split()[:2])}",
     }
-
-
-def wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")
-        try:
-            requests.get(url, timeout=10)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"server at {url} did not start")
 
 
 def _login(base: str) -> requests.Session:

@@ -17,8 +17,7 @@ from app.db import get_session
 from app.models import Connection, Event, Run, WebhookDelivery
 from app.vault import REDACTOR
 from sandbox.server import serve_in_thread
-
-TOKEN = "Ab3xK9mQz7LpW2vR8nT5yU4hJ6gF1dSa"  # meets Asaas's token rules
+from tests.webhooks.conftest import TOKEN
 
 
 def envelope(event_id: str = "evt_05b708f961d739ea7eba7e4db318f621&368604920", event: str = "PAYMENT_CREATED",
@@ -28,14 +27,6 @@ def envelope(event_id: str = "evt_05b708f961d739ea7eba7e4db318f621&368604920", e
                         "value": 150.0, "billingType": "BOLETO", "status": "PENDING", **payment}}
 
 
-@pytest.fixture
-def asaas(app: Flask) -> Connection:
-    with app.app_context():
-        session = get_session()
-        connection = create_connection(session, connector_key="asaas", name="asaas", values={
-            "api_key": "$aact_hmlg_000", "environment": "sandbox", "webhook_token": TOKEN})
-        session.commit()
-        return connection
 
 
 def post(client, connection: Connection, body: Any, token: str | None = TOKEN, **kwargs: Any):  # noqa: ANN001

@@ -16,14 +16,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.connections import create_connection
 from app.db import get_session
 from app.models import Connection, Event, WebhookDelivery
 from bench.faults import procs
 from bench.faults.rawhttp import request_bytes, send_raw
 from sandbox.server import serve_in_thread
+from tests.webhooks.conftest import TOKEN
 
-TOKEN = "Ab3xK9mQz7LpW2vR8nT5yU4hJ6gF1dSa"
 BAD_BODIES = {
     "bad-chunk-size": b"5\r\nhello\r\nzz\r\n",
     "no-chunk-size": b"zz\r\n\r\n",
@@ -32,14 +31,6 @@ BAD_BODIES = {
 }
 
 
-@pytest.fixture
-def asaas(app: Flask) -> Connection:
-    with app.app_context():
-        session = get_session()
-        connection = create_connection(session, connector_key="asaas", name="asaas", values={
-            "api_key": "$aact_hmlg_000", "environment": "sandbox", "webhook_token": TOKEN})
-        session.commit()
-        return connection
 
 
 def _count(app: Flask, model: type) -> int:
