@@ -59,6 +59,17 @@ class Config:
     # Calls in flight to one connection per worker process; None: EXECUTOR_WORKERS - 1 (at least 1),
     # so one slow service always leaves a thread for the other recipes.
     DESTINATION_CONCURRENCY: int | None = None
+    # Who executes runs (docs/scaling.md): "embedded" (threads in this process, or `flask worker run`
+    # processes) or "celery" (Celery workers on CELERY_BROKER_URL; the web processes only announce).
+    EXECUTOR = "embedded"
+    CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    # How long the broker keeps a message a worker took but never acknowledged (it died) before
+    # handing it to another worker; the sweep re-enqueues such runs sooner anyway.
+    CELERY_VISIBILITY_TIMEOUT = 600
+    CELERY_SWEEP_SECONDS = 1.0  # how often the sweep leader looks for ready runs nobody holds
+    # /metrics: with a token, `Authorization: Bearer <token>` is required from anywhere; without
+    # one, only loopback clients (a Prometheus agent on the same host) are answered.
+    METRICS_TOKEN = ""
     RECIPES_DIR = "recipes"
     MAPPINGS_DIR = "mappings"
     APPLY_RECIPE_FILES_ON_START = True
@@ -179,6 +190,12 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "RETRY_DELAY_SCALE": lambda name, value: float(value),
     "RUN_LEASE_SECONDS": _int,
     "DESTINATION_CONCURRENCY": _int,
+    "EXECUTOR": _choice("embedded", "celery"),
+    "CELERY_BROKER_URL": _str,
+    "CELERY_VISIBILITY_TIMEOUT": _int,
+    "CELERY_SWEEP_SECONDS": lambda name, value: float(value),
+    "METRICS_TOKEN": _str,
+    "EXECUTOR_POLL_SECONDS": lambda name, value: float(value),
     "RECIPES_DIR": _str,
     "MAPPINGS_DIR": _str,
     "APPLY_RECIPE_FILES_ON_START": _bool,
