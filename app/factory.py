@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _fill_generated_settings(app)
 
-    from app import auth, cli, db, health, inputs, logs, notifications, vault, web, webhooks
+    from app import auth, cli, db, health, inputs, logs, metrics_http, notifications, vault, web, webhooks
     from app.api import init_app as init_api
     from app.engine import settings as engine_settings
 
@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     vault.REDACTOR.add(*vault.parse_keys(app.config["PONTE_VAULT_KEYS"]))
     auth.init_app(app)
     health.init_app(app)
+    metrics_http.init_app(app)
     init_api(app)
     webhooks.init_app(app)
     web.init_app(app)

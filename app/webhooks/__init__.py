@@ -16,10 +16,11 @@ import hashlib
 import logging
 import re
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
+from app import metrics
 from app.db import get_session
 from app.engine.store import insert_ignore
 from app.models import Connection, Event, WebhookDelivery, utcnow
@@ -44,6 +45,13 @@ def _answer(status: int, message: str, **extra: object):  # noqa: ANN202
 
 @bp.post("/webhooks/<uid>")
 def receive(uid: str):  # noqa: ANN201
+    response, status = _receive(uid)
+    name = getattr(g, "ponte_connection_name", None) or "unknown"  # never the raw uid: unbounded labels
+    metrics.DELIVERIES.labels(name, str(status)).inc()
+    return response, status
+
+
+def _receive(uid: str):  # noqa: ANN202
     session = get_session()
     max_bytes = int(current_app.config.get("WEBHOOK_MAX_BYTES", 256 * 1024))
     if request.content_length is not None and request.content_length > max_bytes:
@@ -59,6 +67,7 @@ def receive(uid: str):  # noqa: ANN201
     webhook = _webhook_of(connection)
     if webhook is None:
         return _answer(404, "no webhook endpoint here")
+    g.ponte_connection_name = connection.name
     body = request.stream.read(max_bytes + 1)
     if len(body) > max_bytes:
         return _answer(413, f"body larger than {max_bytes} bytes")
@@ -93,6 +102,8 @@ def receive(uid: str):  # noqa: ANN201
         log.exception("webhook for connection %s: could not store the delivery", connection.name)
         session.rollback()
         return _answer(503, "temporarily unable to store the delivery; retry later")
+    metrics.EVENTS.labels(connection.name, "stored").inc(stored)
+    metrics.EVENTS.labels(connection.name, "duplicate").inc(len(events) - stored)
     executor = current_app.extensions.get("ponte_executor")
     if executor is not None and stored:
         executor.notify()
