@@ -245,6 +245,15 @@ class Cluster:
     def drain_doubles(self) -> None:
         requests.post(f"{self.doubles.asaas.url}/_sandbox/drain", json={}, timeout=120)
 
+    def statuses(self) -> dict[str, int]:
+        """Runs by status, now."""
+        from sqlalchemy import create_engine, text
+
+        if not hasattr(self, "_engine"):
+            self._engine = create_engine(self.db_url, pool_size=1)
+        with self._engine.connect() as connection:
+            return dict(connection.execute(text("SELECT status, count(*) FROM runs GROUP BY status")).all())
+
     def counts(self) -> dict[str, Any]:
         """What the database and the doubles hold now (events of the Asaas connection only)."""
         from sqlalchemy import create_engine, text
@@ -275,6 +284,8 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.doubles.stop()
+        if hasattr(self, "_engine"):
+            self._engine.dispose()
         admin = create_engine(normalize_url(self.db_admin_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
