@@ -66,7 +66,7 @@ class Cluster:
 
     db_admin_url: str  # any database of the server: a fresh one is created beside it
     broker_url: str
-    executor: str = "celery"  # or "embedded" (one gunicorn with its embedded worker)
+    executor: str = "celery"  # "embedded" (one gunicorn with its embedded worker), "worker" (flask worker run)
     web: int = 2
     workers: int = 2
     concurrency: int = 4
@@ -94,7 +94,7 @@ class Cluster:
         self.env = {
             **os.environ, "PONTE_ENV": "production", "DATABASE_URL": self.db_url,
             "SECRET_KEY": uuid.uuid4().hex * 2, "PONTE_VAULT_KEYS": generate_key(),
-            "PONTE_INSTANCE_PATH": str(self.workdir / "instance"), "EXECUTOR": self.executor,
+            "PONTE_INSTANCE_PATH": str(self.workdir / "instance"),
             "CELERY_BROKER_URL": self.broker_url, "CELERY_VISIBILITY_TIMEOUT": "30",
             "RUN_LEASE_SECONDS": str(self.lease_seconds), "RETRY_DELAY_SCALE": "0.01",
             "EMBEDDED_SCHEDULER": "false", "APPLY_RECIPE_FILES_ON_START": "false", "LOG_LEVEL": "warning",
@@ -145,13 +145,20 @@ class Cluster:
         if self.executor == "celery":
             for index in range(self.workers):
                 self.start_worker(f"worker{index + 1}")
+        elif self.executor == "worker":  # `flask worker run` processes, woken by NOTIFY
+            for index in range(self.workers):
+                name = f"worker{index + 1}"
+                self._spawn(name, [str(BIN / "flask"), "--app", "wsgi", "worker", "run",
+                                   "--workers", str(self.concurrency)], {**self.env, "EXECUTOR": "embedded"})
+            time.sleep(3)  # no readiness probe: a worker that starts late only delays its first claim
 
     def start_web(self) -> None:
         """The web processes; returns once all answer."""
         count = 1 if self.executor == "embedded" else self.web
         for index in range(count):
             port = free_port()
-            env = {**self.env, "EMBEDDED_WORKER": "true" if self.executor == "embedded" else "false"}
+            env = {**self.env, "EMBEDDED_WORKER": "true" if self.executor == "embedded" else "false",
+                   "EXECUTOR": "celery" if self.executor == "celery" else "embedded"}
             self._spawn(f"web{index + 1}", [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
                                             "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "8",
                                             "wsgi:app"], env)
