@@ -99,8 +99,8 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def render(session_factory: Any) -> tuple[bytes, str]:
-    """The exposition text: this host's process metrics (all processes in multiprocess mode) + the database's."""
+def process_registry() -> CollectorRegistry:
+    """This host's process metrics: every process's in multiprocess mode, else this process's own."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
@@ -109,5 +109,19 @@ def render(session_factory: Any) -> tuple[bytes, str]:
     else:
         for metric in (DELIVERIES, EVENTS, RUNS_FINISHED, STEP_SECONDS, STEP_ATTEMPTS, LEASE_RECOVERIES):
             registry.register(metric)
+    return registry
+
+
+def serve_process_metrics(port: int, address: str = "127.0.0.1") -> None:
+    """A Celery worker's own ``/metrics`` (CELERY_METRICS_PORT): its host's process counters only;
+    the database gauges are the web's ``/metrics`` (one scrape target for them is enough)."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=address, registry=process_registry())
+
+
+def render(session_factory: Any) -> tuple[bytes, str]:
+    """The exposition text: this host's process metrics (all processes in multiprocess mode) + the database's."""
+    registry = process_registry()
     registry.register(DatabaseCollector(session_factory))
     return generate_latest(registry), CONTENT_TYPE_LATEST

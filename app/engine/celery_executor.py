@@ -104,7 +104,8 @@ class WorkerRuntime:
         engine_settings = settings.EngineSettings.from_mapping(config)
         settings.install(engine_settings)
         self.pid = os.getpid()
-        self.database = Database(str(config["DATABASE_URL"]))
+        self.database = Database(str(config["DATABASE_URL"]), pool_size=config.get("DATABASE_POOL_SIZE"),
+                                 max_overflow=config.get("DATABASE_MAX_OVERFLOW"))
         self.host = DatabaseHost(self.database, engine_settings)
         self.owner = f"{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = float(engine_settings.lease_seconds)
@@ -178,6 +179,11 @@ class Worker:
             release_dead_leases(session)
         self._sweep_thread = threading.Thread(target=self._sweep_loop, name="ponte-sweep", daemon=True)
         self._sweep_thread.start()
+        port = int(self.config.get("CELERY_METRICS_PORT") or 0)
+        if port:
+            from app.metrics import serve_process_metrics
+
+            serve_process_metrics(port, str(self.config.get("CELERY_METRICS_ADDRESS") or "127.0.0.1"))
 
     def stop_sweep(self) -> None:
         self._sweep_stop.set()
