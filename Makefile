@@ -47,13 +47,13 @@ demo: $(VENV)/.requirements.stamp
 worker: migrate
 	$(BIN)/flask --app wsgi worker run
 
-# Scaled out (docs/scaling.md): set DATABASE_URL (PostgreSQL), PONTE_ENV=production and the keys in
-# the environment of every part. Web processes only serve (EMBEDDED_WORKER=false); Celery workers or
-# `make worker` processes execute; one `make scheduler` per installation is enough (more are safe: one leads).
+# Scaled out (docs/scaling.md): set DATABASE_URL (PostgreSQL), PONTE_ENV=production, the keys and
+# EXECUTOR=celery in the environment of every part. The web processes then execute nothing (their
+# scheduler leads by lease); Celery workers execute. `make scheduler` runs the scheduler on its own.
 WEB_WORKERS ?= 2
 CONCURRENCY ?= 4
 web: migrate
-	EMBEDDED_WORKER=false $(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) \
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) \
 		--workers $(WEB_WORKERS) --threads 8 wsgi:app
 
 celery-worker: $(VENV)/.requirements.stamp

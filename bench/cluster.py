@@ -277,7 +277,9 @@ class Cluster:
         return {"events": events, "runs": statuses, "run_ids": run_ids,
                 "external_ids": [d.get("external_id") for d in documents]}
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, kind: object, *_: object) -> None:
+        import shutil
+
         from sqlalchemy import create_engine, text
 
         from app.database import normalize_url
@@ -297,6 +299,8 @@ class Cluster:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
         admin.dispose()
+        if kind is None:  # after a failure the processes' logs stay for reading
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _run_threads(target: Any, count: int) -> None:
