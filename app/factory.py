@@ -60,8 +60,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.extensions["ponte_executor"] = CeleryExecutor(make_celery(app.config))
     if _should_start_background_services(app):
         start_background_services(app)
-    elif "ponte_executor" not in app.extensions and not app.testing and _serving():
-        # Web only (EMBEDDED_WORKER=false): wake `flask worker run` processes elsewhere (PostgreSQL NOTIFY).
+    elif "ponte_executor" not in app.extensions and not app.testing:
+        # No worker here (web with EMBEDDED_WORKER=false, `flask scheduler run`, a replay from the
+        # shell): stored work wakes `flask worker run` processes elsewhere (PostgreSQL NOTIFY).
         from app.db import get_db
         from app.engine.wakeup import Notifier
 
