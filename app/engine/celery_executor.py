@@ -217,9 +217,10 @@ class Worker:
         now = time.monotonic()
         ready_ids = {run_id for run_id, _, _ in ready}
         self._sent = {k: v for k, v in self._sent.items() if k in ready_ids and now - v[1] < grace}
+        self._sent.update({run_id: (0, now) for run_id in created})  # sent just now, as new runs
         sent = 0
         for run_id, status, attempt in ready:
-            if run_id in created or self._sent.get(run_id, (None, 0.0))[0] == attempt:
+            if self._sent.get(run_id, (None, 0.0))[0] == attempt:
                 continue  # sent already for this claim number, and not long ago
             if status == "queued" and backlog:
                 continue  # its dispatch message is most likely still in the queue

@@ -126,8 +126,11 @@ def test_the_sweep_leaves_queued_runs_to_the_messages_still_in_the_queue(app: Fl
     [run_id] = worker.sent
     worker.sweep()
     assert worker.sent == [run_id]
-    worker.backlog = 0  # the queue is empty and the run is still queued: its message was lost
+    worker.backlog = 0  # the queue is empty, but the message went out a moment ago: a worker may hold it
     worker.sweep()
+    assert worker.sent == [run_id]
+    worker._sent = {k: (attempt, at - 60) for k, (attempt, at) in worker._sent.items()}  # a minute later
+    worker.sweep()  # still queued, nothing in the queue: its message was lost
     assert worker.sent == [run_id, run_id]
 
 
