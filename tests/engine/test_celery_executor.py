@@ -163,3 +163,23 @@ def test_a_stored_event_dispatched_twice_makes_one_run(app: Flask, smtp: SmtpSer
     assert first.dispatch() + second.dispatch() == 1
     with app.app_context():
         assert len(get_session().scalars(select(Run)).all()) == 1
+
+
+def test_the_celery_worker_builds_its_engine_without_flask(tmp_path, vault_key: str) -> None:  # noqa: ANN001
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import json, sys\nimport celery_app\nruntime = celery_app.worker.runtime()\n"
+              "print(json.dumps({'owner': runtime.owner, 'backend': runtime.database.backend,\n"
+              "  'flask': sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_login'))}))")
+    env = {**os.environ, "PONTE_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+           "PONTE_VAULT_KEYS": vault_key, "SECRET_KEY": "x" * 40, "CELERY_BROKER_URL": "memory://"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["flask"] == [] and result["backend"] == "sqlite"
+    assert result["owner"].count(":") == 2  # host:pid:nonce, as release_dead_leases reads it
