@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 # Shown in webhook URLs and the first-start message; set it to the public address behind a proxy.
 export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint migrate demo worker help catalogs
+.PHONY: run test lint migrate demo worker help catalogs web celery-worker scheduler
 
 help:
 	@echo "make run    install, migrate and serve on http://$(HOST):$(PORT) (PORT=... to change)"
@@ -15,6 +15,7 @@ help:
 	@echo "make demo   Ponte + local Asaas/ZapSign doubles + demo recipes (offline), on its own database"
 	@echo "make lint   ruff, mypy (strict on connectors/ and app/engine/), every connector's catalog complete and compiled"
 	@echo "make catalogs  add new connector texts to their .po files and compile the .mo files"
+	@echo "make web / celery-worker / scheduler   the parts of a scaled-out Ponte (docs/scaling.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,22 @@ demo: $(VENV)/.requirements.stamp
 # A separate worker process (set EMBEDDED_WORKER=false on the web servers when you run these).
 worker: migrate
 	$(BIN)/flask --app wsgi worker run
+
+# Scaled out (docs/scaling.md): set DATABASE_URL (PostgreSQL), PONTE_ENV=production, the keys and
+# EXECUTOR=celery in the environment of every part. The web processes then execute nothing (their
+# scheduler leads by lease); Celery workers execute. `make scheduler` runs the scheduler on its own.
+WEB_WORKERS ?= 2
+CONCURRENCY ?= 4
+web: migrate
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) \
+		--workers $(WEB_WORKERS) --threads 8 wsgi:app
+
+celery-worker: $(VENV)/.requirements.stamp
+	EXECUTOR=celery CELERY_CONCURRENCY=$(CONCURRENCY) $(BIN)/celery -A celery_app worker --pool threads \
+		--concurrency $(CONCURRENCY) --queues ponte --without-gossip --without-mingle
+
+scheduler: migrate
+	$(BIN)/flask --app wsgi scheduler run
 
 test: $(VENV)/.requirements-dev.stamp
 	$(BIN)/pytest $(PYTEST_ARGS)

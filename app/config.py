@@ -27,6 +27,9 @@ class Config:
     PONTE_ENV = "development"
     TESTING = False
     DATABASE_URL: str | None = None  # None: SQLite at instance/ponte.db
+    # PostgreSQL connections per process: kept open, and extra under a burst (docs/scaling.md).
+    DATABASE_POOL_SIZE = 5
+    DATABASE_MAX_OVERFLOW = 10
     SECRET_KEY: str | None = None  # None: instance/secret_key, created on first start
     PONTE_VAULT_KEYS: str | None = None  # None: instance/vault.key, created on first start
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -68,6 +71,22 @@ class Config:
     # Calls in flight to one connection per worker process; None: EXECUTOR_WORKERS - 1 (at least 1),
     # so one slow service always leaves a thread for the other recipes.
     DESTINATION_CONCURRENCY: int | None = None
+    # Who executes runs (docs/scaling.md): "embedded" (threads in this process, or `flask worker run`
+    # processes) or "celery" (Celery workers on CELERY_BROKER_URL; the web processes only announce).
+    EXECUTOR = "embedded"
+    CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    # How long the broker keeps a message a worker took but never acknowledged (it died) before
+    # handing it to another worker; the sweep re-enqueues such runs sooner anyway.
+    CELERY_VISIBILITY_TIMEOUT = 600
+    CELERY_SWEEP_SECONDS = 1.0  # how often the sweep leader looks for ready runs nobody holds
+    # /metrics: with a token, `Authorization: Bearer <token>` is required from anywhere; without
+    # one, only loopback clients (a Prometheus agent on the same host) are answered.
+    METRICS_TOKEN = ""
+    # A Celery worker's own metrics endpoint (its host's step latency, attempts, lease recoveries);
+    # 0: none (on a host that also runs gunicorn with the same PROMETHEUS_MULTIPROC_DIR, the web's
+    # /metrics already includes them).
+    CELERY_METRICS_PORT = 0
+    CELERY_METRICS_ADDRESS = "127.0.0.1"
     RECIPES_DIR = "recipes"
     MAPPINGS_DIR = "mappings"
     APPLY_RECIPE_FILES_ON_START = True
@@ -163,6 +182,8 @@ def _level(name: str, raw: str) -> str:
 
 ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "DATABASE_URL": _str,
+    "DATABASE_POOL_SIZE": _int,
+    "DATABASE_MAX_OVERFLOW": _int,
     "SECRET_KEY": _str,
     "PONTE_VAULT_KEYS": _str,
     "PUBLIC_BASE_URL": _url,
@@ -196,6 +217,14 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "RETRY_DELAY_SCALE": lambda name, value: float(value),
     "RUN_LEASE_SECONDS": _int,
     "DESTINATION_CONCURRENCY": _int,
+    "EXECUTOR": _choice("embedded", "celery"),
+    "CELERY_BROKER_URL": _str,
+    "CELERY_VISIBILITY_TIMEOUT": _int,
+    "CELERY_SWEEP_SECONDS": lambda name, value: float(value),
+    "METRICS_TOKEN": _str,
+    "CELERY_METRICS_PORT": _int,
+    "CELERY_METRICS_ADDRESS": _str,
+    "EXECUTOR_POLL_SECONDS": lambda name, value: float(value),
     "RECIPES_DIR": _str,
     "MAPPINGS_DIR": _str,
     "APPLY_RECIPE_FILES_ON_START": _bool,

@@ -16,6 +16,11 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 __all__ = ["Database", "create_db_engine", "normalize_url"]
 
+# Connections one process keeps open (DATABASE_POOL_SIZE) and may open beyond that under a burst
+# (DATABASE_MAX_OVERFLOW); docs/scaling.md sizes them per process type against max_connections.
+POOL_SIZE = 5
+POOL_OVERFLOW = 10
+
 
 def normalize_url(url: str) -> str:
     """Map ``postgres://`` and ``postgresql://`` (Heroku style) to the psycopg 3 driver."""
@@ -61,9 +66,14 @@ class Database:
     passes one session per app context.
     """
 
-    def __init__(self, url: str, *, scopefunc: Callable[[], Hashable] = threading.get_ident) -> None:
+    def __init__(self, url: str, *, scopefunc: Callable[[], Hashable] = threading.get_ident,
+                 pool_size: int | None = None, max_overflow: int | None = None) -> None:
         self.url = normalize_url(url)
-        self.engine = create_db_engine(self.url)
+        pool: dict[str, int] = {}
+        if make_url(self.url).get_backend_name() == "postgresql":  # SQLite keeps SQLAlchemy's own pools
+            pool = {"pool_size": pool_size or POOL_SIZE, "max_overflow": POOL_OVERFLOW if max_overflow is None
+                    else max_overflow}
+        self.engine = create_db_engine(self.url, **pool)  # type: ignore[arg-type]  # pool sizes, not the flag
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.sessions = scoped_session(self.session_factory, scopefunc=scopefunc)
 

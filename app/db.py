@@ -32,7 +32,8 @@ def _scope() -> Any:
 
 def init_app(app: Flask) -> Database:
     """Create the app's Database and remove the context's session at app-context teardown."""
-    db = Database(app.config["DATABASE_URL"], scopefunc=_scope)
+    db = Database(app.config["DATABASE_URL"], scopefunc=_scope, pool_size=app.config.get("DATABASE_POOL_SIZE"),
+                  max_overflow=app.config.get("DATABASE_MAX_OVERFLOW"))
     app.extensions[EXTENSION] = db
 
     @app.teardown_appcontext

@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _fill_generated_settings(app)
 
-    from app import auth, cli, db, health, inputs, logs, notifications, vault, web, webhooks
+    from app import auth, cli, db, health, inputs, logs, metrics_http, notifications, vault, web, webhooks
     from app.api import init_app as init_api
     from app.engine import settings as engine_settings
 
@@ -46,14 +46,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     vault.REDACTOR.add(*vault.parse_keys(app.config["PONTE_VAULT_KEYS"]))
     auth.init_app(app)
     health.init_app(app)
+    metrics_http.init_app(app)
     init_api(app)
     webhooks.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     notifications.init_app(app)
 
+    if app.config.get("EXECUTOR") == "celery":
+        # Celery workers execute the runs; this process only announces stored work to the broker.
+        from app.engine.celery_executor import CeleryExecutor, make_celery
+
+        app.extensions["ponte_executor"] = CeleryExecutor(make_celery(app.config))
     if _should_start_background_services(app):
         start_background_services(app)
+    elif "ponte_executor" not in app.extensions and not app.testing:
+        # No worker here (web with EMBEDDED_WORKER=false, `flask scheduler run`, a replay from the
+        # shell): stored work wakes `flask worker run` processes elsewhere (PostgreSQL NOTIFY).
+        from app.db import get_db
+        from app.engine.wakeup import Notifier
+
+        app.extensions["ponte_executor"] = Notifier(get_db(app).engine)
     return app
 
 
@@ -84,10 +97,11 @@ def start_background_services(app: Flask) -> None:
                         "`flask recipes plan`)", describe_waiting(waiting))
         if report.created or report.updated:
             log.info("recipes applied from files: %s", ", ".join(report.created + report.updated))
-    executor = EmbeddedExecutor(app)
-    app.extensions["ponte_executor"] = executor
-    executor.start()
-    atexit.register(executor.stop)
+    if app.config.get("EXECUTOR") != "celery":
+        executor = EmbeddedExecutor(app)
+        app.extensions["ponte_executor"] = executor
+        executor.start()
+        atexit.register(executor.stop)
     if app.config.get("EMBEDDED_SCHEDULER"):
         from app.scheduler import Scheduler
 
@@ -98,8 +112,14 @@ def start_background_services(app: Flask) -> None:
 
 
 def _should_start_background_services(app: Flask) -> bool:
+    """Serving, not testing, and EMBEDDED_WORKER (under EXECUTOR=celery: the scheduler only)."""
     if app.testing or not app.config.get("EMBEDDED_WORKER"):
         return False
+    return _serving()
+
+
+def _serving() -> bool:
+    """Whether this process is going to serve requests (gunicorn, ``flask run``), not a CLI command."""
     ctx = click.get_current_context(silent=True)
     if ctx is None:  # gunicorn or a plain import of wsgi: serving
         return True

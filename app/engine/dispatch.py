@@ -175,3 +175,31 @@ def dispatch_pending(session: Session, limit: int = 100) -> int:
             session.rollback()
             log.exception("event %s could not be dispatched; it will be tried again", event_id)
     return len(events)
+
+
+def dispatch_ready(session: Session, limit: int = 2000) -> list[int]:
+    """Dispatch pending events one transaction each, until none is left (or ``limit``); the new runs' ids.
+
+    For a queue worker that sends one message per new run. On PostgreSQL each event is locked with
+    ``FOR NO KEY UPDATE SKIP LOCKED`` (the runs' foreign key may still reference it), so concurrent
+    dispatchers take different events; one event per transaction keeps two of them from ever
+    waiting on each other's locks in a cycle.
+    """
+    created: list[int] = []
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    for _ in range(limit):
+        query = select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(1)
+        if postgresql:
+            query = query.with_for_update(skip_locked=True, key_share=True)
+        event = session.scalar(query)
+        if event is None:
+            break
+        event_id = event.id
+        try:
+            created.extend(dispatch_event(session, event))
+        except Exception:  # noqa: BLE001 - the event stays undispatched and is tried again later
+            session.rollback()
+            log.exception("event %s could not be dispatched; it will be tried again", event_id)
+            break
+    session.commit()
+    return created

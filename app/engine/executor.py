@@ -17,62 +17,31 @@ import socket
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app import metrics
+from app.engine.claims import DUE, claim_run, claim_runs, claimable
 from app.engine.dispatch import dispatch_pending
 from app.engine.fence import release_claim
 from app.engine.host import host_for
 from app.engine.runner import LeaseLost, RunSettings, execute_run, fail_run
-from app.engine.store import affected
+from app.engine.wakeup import Listener, announce
 from app.models import Run, utcnow
 
 log = logging.getLogger("ponte.engine.executor")
 
-DUE = ("queued", "retrying")
-
+__all__ = ["DUE", "EmbeddedExecutor", "Executor", "claim_run", "claim_runs", "claimable", "execute_one",
+           "release_dead_leases"]
 
 class Executor(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def notify(self) -> None:
         """New work was stored: look now instead of at the next poll."""
-
-
-def claimable(now: datetime) -> ColumnElement[bool]:
-    """Due runs, and runs whose worker's lease has expired (the worker died)."""
-    return or_(
-        and_(Run.status.in_(DUE), or_(Run.next_attempt_at.is_(None), Run.next_attempt_at <= now)),
-        and_(Run.status == "running", Run.lease_expires_at < now),
-    )
-
-
-def claim_runs(session: Session, owner: str, limit: int, lease_seconds: float) -> list[int]:
-    """Claim up to ``limit`` due runs for ``owner``; each claim is one conditional UPDATE."""
-    now = utcnow()
-    candidates = session.scalars(
-        # New runs (no next_attempt_at) first: on PostgreSQL NULLs would otherwise sort last.
-        select(Run.id).where(claimable(now)).order_by(Run.next_attempt_at.asc().nulls_first(), Run.id)
-        .limit(limit)
-    ).all()
-    claimed = []
-    for run_id in candidates:
-        result = session.execute(
-            update(Run)
-            .where(Run.id == run_id, claimable(now))
-            .values(
-                status="running", lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds), attempt=Run.attempt + 1,
-            )
-        )
-        session.commit()
-        if affected(result) == 1:
-            claimed.append(run_id)
-    return claimed
 
 
 def release_dead_leases(session: Session) -> int:
@@ -86,6 +55,7 @@ def release_dead_leases(session: Session) -> int:
     if dead:
         session.execute(update(Run).where(Run.id.in_(dead)).values(lease_expires_at=utcnow()))
         session.commit()
+        metrics.LEASE_RECOVERIES.inc(len(dead))
         log.info("recovered %d run(s) left running by a dead process", len(dead))
     return len(dead)
 
@@ -135,6 +105,8 @@ class EmbeddedExecutor:
         self._loop: threading.Thread | None = None
         self._to_release: set[tuple[int, int]] = set()  # (run id, claim) to hand back to the queue
         self._release_lock = threading.Lock()
+        self._listener: Listener | None = None
+        self._engine = None  # set at start: where NOTIFY goes
 
     def start(self) -> None:
         with self.host.session() as session:
@@ -142,12 +114,19 @@ class EmbeddedExecutor:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ponte-run")
         self._loop = threading.Thread(target=self._run_loop, name="ponte-executor", daemon=True)
         self._loop.start()
+        self._engine = bind = self._bind()
+        if bind is not None:  # PostgreSQL: other processes' NOTIFY wakes this loop (app/engine/wakeup.py)
+            self._listener = Listener(bind, self._wake.set)
+            if not self._listener.start():
+                self._listener = None
         log.info("embedded executor started with %d workers (%s)", self.workers, self.owner)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop claiming, let running runs finish (up to ``timeout``), hand back what was not started."""
         self._stop.set()
         self._wake.set()
+        if self._listener is not None:
+            self._listener.stop()
         if self._loop is not None:
             self._loop.join(timeout=timeout)
             if self._loop.is_alive():
@@ -157,7 +136,17 @@ class EmbeddedExecutor:
         self._release_pending()
 
     def notify(self) -> None:
+        """Wake this loop now, and (PostgreSQL) the workers of other processes through NOTIFY."""
         self._wake.set()
+        if self._engine is not None:
+            announce(self._engine)
+
+    def _bind(self) -> Any:  # the Engine, or None where no session can be had
+        try:
+            with self.host.session() as session:
+                return session.get_bind()
+        except Exception:  # noqa: BLE001 - waking is best effort
+            return None
 
     def _run_loop(self) -> None:
         while not self._stop.is_set():
@@ -266,8 +255,11 @@ def execute_one(host: Any, run_id: int, settings: RunSettings, attempt: int | No
         if attempt is None:
             attempt = session.scalar(select(Run.attempt).where(Run.id == run_id))  # this claim's number
             session.commit()
+        started = utcnow()
         try:
-            return execute_run(session, run_id, settings, attempt)
+            status = execute_run(session, run_id, settings, attempt)
+            _count(session, run_id, status, started)
+            return status
         except LeaseLost as lost:
             # This worker stalled past its lease and another one owns the run now: stand aside.
             log.warning("%s", lost)
@@ -283,3 +275,14 @@ def execute_one(host: Any, run_id: int, settings: RunSettings, attempt: int | No
             log.exception("run %s crashed the runner", run_id)
             session.rollback()
             return fail_run(session, run_id, f"internal error: {exc.__class__.__name__}: {exc}", settings, attempt)
+
+
+def _count(session: Session, run_id: int, status: str, started: Any) -> None:
+    """Metrics of one claim: how it ended, and its step attempts (never fails the run)."""
+    try:
+        metrics.RUNS_FINISHED.labels(status).inc()
+        metrics.observe_steps(session, run_id, started)
+        session.commit()
+    except Exception:  # noqa: BLE001 - metrics are best effort
+        session.rollback()
+        log.debug("metrics of run %s not recorded", run_id, exc_info=True)

@@ -16,10 +16,11 @@ import hashlib
 import logging
 import re
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from app import metrics
 from app.db import get_session
 from app.engine.store import prepared_insert_ignore
 from app.inputs import BODY_UNREADABLE
@@ -50,6 +51,13 @@ def _answer(status: int, message: str, **extra: object):  # noqa: ANN202
 
 @bp.post("/webhooks/<uid>")
 def receive(uid: str):  # noqa: ANN201
+    response, status = _receive(uid)
+    name = getattr(g, "ponte_connection_name", None) or "unknown"  # never the raw uid: unbounded labels
+    metrics.DELIVERIES.labels(name, str(status)).inc()
+    return response, status
+
+
+def _receive(uid: str):  # noqa: ANN202
     db = lookup.database()  # Core, not the ORM session: see app/webhooks/lookup.py
     max_bytes = int(current_app.config.get("WEBHOOK_MAX_BYTES", 256 * 1024))
     if request.content_length is not None and request.content_length > max_bytes:
@@ -68,6 +76,7 @@ def receive(uid: str):  # noqa: ANN201
     webhook = _webhook_of(connection)
     if connection is None or webhook is None:
         return _answer(404, "no webhook endpoint here")
+    g.ponte_connection_name = connection.name
     try:
         body = request.stream.read(max_bytes + 1)
     except HTTPException as exc:  # a malformed chunk or a body cut short (app.inputs.GuardedInput)
@@ -109,6 +118,8 @@ def receive(uid: str):  # noqa: ANN201
         log.error("webhook for connection %s: could not store the delivery: %s", connection.name, _problem(exc))
         db.rollback()
         return _answer(503, "temporarily unable to store the delivery; retry later")
+    metrics.EVENTS.labels(connection.name, "stored").inc(stored)
+    metrics.EVENTS.labels(connection.name, "duplicate").inc(len(events) - stored)
     executor = current_app.extensions.get("ponte_executor")
     if executor is not None and stored:
         executor.notify()
