@@ -225,10 +225,34 @@ class Recipe(Base):
     trigger_key: Mapped[str] = mapped_column(String(128))
     definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The last switch on/off from the UI or the API (who, when): ``recipes apply`` keeps it, and
+    # ``recipes plan`` shows it, when it differs from the file's ``enabled``.
+    switched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    switched_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     trigger_connection: Mapped[Connection | None] = relationship()
+    switched_by: Mapped[User | None] = relationship(foreign_keys=[switched_by_id])
+
+
+class WizardDraft(Base):
+    """A recipe being built in the wizard: the whole draft as one JSON document, per owner.
+
+    Every save replaces ``data`` in one UPDATE (atomic per draft, any web process can continue it);
+    ``revision`` counts the saves.
+    """
+
+    __tablename__ = "wizard_drafts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    template: Mapped[str] = mapped_column(String(128), default="blank")
+    recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class RecipeVersion(Base):
