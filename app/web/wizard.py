@@ -26,6 +26,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.db import get_session
+from app.engine.duplicates import Duplicate, find_duplicates
 from app.engine.filter_ops import OPERATORS
 from app.inputs import parse_int
 from app.models import Recipe
@@ -305,6 +306,17 @@ def _apply_finish(draft: dict[str, Any], form: Any) -> None:
     document["name"] = (form.get("name") or "").strip()
     document["description"] = (form.get("description") or "").strip()
     document["enabled"] = form.get("enabled") == "1"
+    draft["confirmed_duplicates"] = [v for v in form.getlist("confirm_duplicate") if v.isdigit()]
+
+
+def _duplicates(draft: dict[str, Any]) -> list[Duplicate]:
+    """Active automations doing what this one would (only matters when it is saved enabled)."""
+    document = draft["document"]
+    if not document.get("enabled", True):
+        return []
+    session = get_session()
+    own = session.get(Recipe, draft["recipe_id"]) if draft.get("recipe_id") else None
+    return find_duplicates(session, document, ignore_keys=[own.key] if own is not None else [])
 
 
 def _finish_context(draft: dict[str, Any]) -> dict[str, Any]:
@@ -312,7 +324,8 @@ def _finish_context(draft: dict[str, Any]) -> dict[str, Any]:
 
     document = dict(draft["document"])
     document.pop("key", None)
-    return {"yaml_text": yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)}
+    return {"yaml_text": yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100),
+            "duplicates": _duplicates(draft), "confirmed": set(draft.get("confirmed_duplicates") or [])}
 
 
 def slug(name: str) -> str:
@@ -336,6 +349,12 @@ def _finish(draft: dict[str, Any]) -> tuple[Recipe | None, list[str]]:
     document = draft["document"]
     if not document.get("name"):
         return None, [_("Give the automation a name.")]
+    duplicates = _duplicates(draft)
+    confirmed = set(draft.get("confirmed_duplicates") or [])
+    if any(str(d.id) not in confirmed for d in duplicates):
+        return None, [_("This automation would do the same work as %(names)s: each event would be handled "
+                        "twice. Confirm below to activate it anyway, or save it disabled.",
+                        names=", ".join(f"“{d.name}”" for d in duplicates))]
     session = get_session()
     if draft.get("recipe_id"):
         recipe = session.get(Recipe, draft["recipe_id"])

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select, update
 
 from app.connections import create_connection
 from app.db import get_session
+from app.engine.recipes import save_recipe
+from app.models import Recipe
 from sandbox import asaas as asaas_double
 from sandbox import zapsign as zapsign_double
 from tests.browser.conftest import OPERATOR, Stack, login
@@ -70,3 +75,86 @@ def test_forty_concurrent_draft_saves_never_answer_5xx(browser: Browser, stack: 
 def _token(page: Page) -> str:
     return json.loads(page.locator("body").get_attribute("hx-headers") or "{}")["X-CSRFToken"]
 
+
+
+TEXT = {
+    "pt_BR": {"warning": "Isto já é feito", "confirm": "Ativar mesmo assim", "disable": "Desativar",
+              "off": "desativada", "by": "Desativada por Otávio Operador", "saved": "Automação salva"},
+    "en": {"warning": "Already being done", "confirm": "Activate anyway", "disable": "Disable",
+           "off": "disabled", "by": "Switched off by Otávio Operador", "saved": "Automation saved"},
+}
+
+
+def _file_managed_seed(stack: Stack, key: str) -> int:
+    """The shipped charge → contract recipe, applied from its file, on the sandbox connections."""
+    from app.web.recipes_views import inline_mappings
+
+    with stack.app.test_request_context():
+        session = get_session()
+        session.execute(update(Recipe).values(enabled=False))  # each test starts with nothing active
+        session.commit()
+        path = Path(stack.app.root_path).parent / "recipes" / "asaas_charge_to_contract.yaml"
+        document = inline_mappings(yaml.safe_load(path.read_text(encoding="utf-8")))
+        document["key"] = key
+        document["trigger"]["connection"] = "Asaas sandbox"
+        document["steps"][0]["connection"] = "ZapSign sandbox"
+        result = save_recipe(session, document, source="file", source_path=f"recipes/{key}.yaml")
+        assert result.errors == [] and result.recipe is not None
+        return result.recipe.id
+
+
+def _set_locale(page: Page, stack: Stack, locale: str) -> None:
+    page.request.post(stack.ponte.url + "/locale", form={"locale": locale, "csrf_token": _token(page)})
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+def test_rebuilding_an_active_automation_warns_with_a_link_and_needs_a_confirmation(
+    browser: Browser, stack: Stack, connections: None, locale: str
+) -> None:
+    seed_id = _file_managed_seed(stack, f"shipped_contract_{locale.lower()}")
+    page = login(browser, stack, OPERATOR)
+    _set_locale(page, stack, locale)
+    base = _start_charge_to_contract(page, stack)
+    page.click("button[value=next]")  # the accounts: the only Asaas and ZapSign connections
+    page.wait_for_url("**/filters")
+    page.goto(base + "/finish")
+    warning = page.locator("#duplicates")
+    expect(warning).to_contain_text(TEXT[locale]["warning"])
+    expect(warning.locator(f"a[href='/automations/{seed_id}']")).to_be_visible()
+    stack.shot(page, f"duplicate-warning-{locale}")
+    page.fill("#name", f"Contrato de novo {locale}")
+    page.click("button[value=save]")
+    expect(page.locator(".flash.error")).to_be_visible()  # not saved without the confirmation
+    with stack.app.app_context():
+        assert get_session().scalar(select(Recipe).where(Recipe.name == f"Contrato de novo {locale}")) is None
+    page.locator("#duplicates label", has_text=TEXT[locale]["confirm"]).locator("input").check()
+    page.click("button[value=save]")
+    expect(page.locator(".flash.success")).to_contain_text(TEXT[locale]["saved"])
+    with stack.app.app_context():
+        assert get_session().scalar(select(Recipe).where(Recipe.name == f"Contrato de novo {locale}")).enabled
+    page.context.close()
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+def test_a_file_managed_automation_is_switched_off_from_the_list_and_the_plan_says_so(
+    browser: Browser, stack: Stack, connections: None, locale: str
+) -> None:
+    key = f"shipped_switch_{locale.lower()}"
+    seed_id = _file_managed_seed(stack, key)
+    with stack.app.app_context():
+        session = get_session()
+        session.execute(update(Recipe).where(Recipe.id == seed_id).values(enabled=True))
+        session.commit()
+    page = login(browser, stack, OPERATOR)
+    _set_locale(page, stack, locale)
+    page.goto(stack.ponte.url + "/automations")
+    row = page.locator("tr", has=page.locator(f"a[href='/automations/{seed_id}']"))
+    row.locator("button", has_text=TEXT[locale]["disable"]).click()
+    expect(row.locator(".badge")).to_have_text(TEXT[locale]["off"])
+    page.goto(f"{stack.ponte.url}/automations/{seed_id}")
+    expect(page.locator("#switched")).to_contain_text(TEXT[locale]["by"])
+    stack.shot(page, f"switched-off-file-recipe-{locale}")
+    with stack.app.app_context():
+        recipe = get_session().get(Recipe, seed_id)
+        assert recipe.enabled is False and recipe.switched_at is not None
+    page.context.close()
