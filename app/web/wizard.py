@@ -31,6 +31,7 @@ from app.engine.filter_ops import OPERATORS
 from app.inputs import parse_int
 from app.models import Recipe
 from app.web import bp, drafts, metadata
+from app.web import wizard_checks as checks
 from app.web import wizard_collection as collection
 from app.web import wizard_data as data
 from app.web import wizard_schedule as schedule
@@ -70,6 +71,8 @@ def wizard_step(draft_id: str, step: str) -> ResponseReturnValue:
     if step not in steps:
         return redirect(url_for("web.wizard_step", draft_id=draft_id, step=steps[0]))
     errors: list[str] = []
+    if request.method == "GET":
+        draft.pop("field_errors", None)  # shown only right after the POST that found them
     if request.method == "POST":
         errors = APPLY[step](draft, request.form) or []
         drafts.save_draft(draft)
@@ -190,7 +193,7 @@ def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
 
 # -- filters -----------------------------------------------------------------------------------
 
-def _apply_filters(draft: dict[str, Any], form: Any) -> None:
+def _apply_filters(draft: dict[str, Any], form: Any) -> list[str]:
     groups: list[list[dict[str, Any]]] = []
     action = form.get("edit", "")
     gi = 0
@@ -216,6 +219,13 @@ def _apply_filters(draft: dict[str, Any], form: Any) -> None:
     draft["pending_filters"] = groups
     draft["document"]["filters"] = drafts.groups_to_filters(
         [[c for c in g if c.get("field")] for g in groups])
+    if form.get("go") != "next":
+        draft.pop("field_errors", None)
+        return []
+    problems = {f"g{gi}c{ci}": problem for gi, group in enumerate(groups) for ci, condition in enumerate(group)
+                if condition.get("field") and (problem := checks.condition_problem(condition))}
+    draft["field_errors"] = problems
+    return checks.summary(problems)
 
 
 def _filters_context(draft: dict[str, Any]) -> dict[str, Any]:
@@ -223,6 +233,7 @@ def _filters_context(draft: dict[str, Any]) -> dict[str, Any]:
     groups = draft.get("pending_filters") or drafts.filter_groups(draft["document"].get("filters"))
     _payload, run = data.source_document(session, draft["document"])
     return {"groups": groups, "operators": OPERATORS, "fields": data.source_fields(session, draft["document"], 0),
+            "field_errors": draft.get("field_errors") or {},
             "source_run": run, "to_placeholder": drafts.path_to_placeholder, "value_to_form": drafts.value_to_form}
 
 
@@ -250,7 +261,7 @@ def _choices_context(draft: dict[str, Any]) -> dict[str, Any]:
 
 # -- map ---------------------------------------------------------------------------------------
 
-def _apply_map(draft: dict[str, Any], form: Any) -> None:
+def _apply_map(draft: dict[str, Any], form: Any) -> list[str]:
     steps = draft["document"].get("steps") or []
     for i, step in enumerate(steps):
         names = [key.split("|", 2)[2] for key in form if key.startswith(f"v|{i}|")]
@@ -272,6 +283,12 @@ def _apply_map(draft: dict[str, Any], form: Any) -> None:
             else:
                 current[name] = expr
         step["input"] = current
+    if form.get("go") != "next":
+        draft.pop("field_errors", None)
+        return []
+    problems = checks.missing_required(get_session(), draft["document"])
+    draft["field_errors"] = problems
+    return checks.summary(problems)
 
 
 def _schema_of(step: dict[str, Any], name: str) -> dict[str, Any]:
@@ -296,7 +313,7 @@ def _map_context(draft: dict[str, Any]) -> dict[str, Any]:
         blocks.append({"index": i, "step": step, "rows": rows, "problem": problem,
                        "service": metadata.title(found[0]) if found else "",
                        "fields": data.source_fields(session, draft["document"], i)})
-    return {"blocks": blocks, "format_choices": drafts.FORMAT_CHOICES}
+    return {"blocks": blocks, "format_choices": drafts.FORMAT_CHOICES, "field_errors": draft.get("field_errors") or {}}
 
 
 # -- finish ------------------------------------------------------------------------------------
@@ -349,6 +366,13 @@ def _finish(draft: dict[str, Any]) -> tuple[Recipe | None, list[str]]:
     document = draft["document"]
     if not document.get("name"):
         return None, [_("Give the automation a name.")]
+    session = get_session()
+    if checks.missing_required(session, document):
+        return None, [_("Some required fields are empty: fill them in on the “%(step)s” step first.",
+                        step=STEP_TITLES["map"])]
+    if checks.filter_problems(document.get("filters")):
+        return None, [_("Some filter values cannot be read: fix them on the “%(step)s” step first.",
+                        step=STEP_TITLES["filters"])]
     duplicates = _duplicates(draft)
     confirmed = set(draft.get("confirmed_duplicates") or [])
     if any(str(d.id) not in confirmed for d in duplicates):

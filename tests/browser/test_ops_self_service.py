@@ -158,3 +158,30 @@ def test_a_file_managed_automation_is_switched_off_from_the_list_and_the_plan_sa
         recipe = get_session().get(Recipe, seed_id)
         assert recipe.enabled is False and recipe.switched_at is not None
     page.context.close()
+
+
+REQUIRED = {"pt_BR": ("Obrigatório: digite um valor ou insira um campo do evento.", "Campos"),
+            "en": ("Required: type a value or insert a field from the event.", "Fields")}
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+def test_an_empty_required_template_variable_blocks_next_at_the_field(
+    browser: Browser, stack: Stack, connections: None, locale: str
+) -> None:
+    page = login(browser, stack, OPERATOR)
+    _set_locale(page, stack, locale)
+    base = _start_charge_to_contract(page, stack)
+    page.click("button[value=next]")
+    page.wait_for_url("**/filters")
+    page.goto(base + "/choices")
+    page.select_option("select[name='c|0|template_id']", label="Contrato de prestação de serviços")
+    page.click("button[value=next]")
+    page.wait_for_url("**/map")
+    row = page.locator(".map-row", has=page.locator("label", has_text="Nome completo do cliente"))
+    row.locator("input.mappable").fill("")
+    page.click("button[value=next]")
+    expect(row.locator(".field-error")).to_have_text(REQUIRED[locale][0])
+    expect(page.locator(".progress li.current")).to_contain_text(REQUIRED[locale][1])  # not moved on
+    assert page.url.endswith("/map")
+    stack.shot(page, f"required-field-{locale}")
+    page.context.close()
