@@ -371,6 +371,9 @@ class Step(Base):
     # The latest moment an attempt may have written to the service (failed ambiguously, crashed):
     # what a search behind a cache must wait past before it trusts a miss.
     possible_effect_at: Mapped[datetime | None]
+    # Every attempt's outcome, oldest first ({attempt, status, error, error_kind, started_at,
+    # finished_at, duration_ms}): the columns above only hold the last one.
+    history: Mapped[list[Any] | None] = mapped_column(JSON)
 
     run: Mapped[Run] = relationship(back_populates="steps")
 

@@ -3,7 +3,8 @@
 ``wizard_drafts`` replaces the JSON files under ``instance/wizard_drafts/`` (a temporary file raced
 between the live preview and the step save; a file is also only on one host). ``recipes.switched_by_id``
 and ``recipes.switched_at`` record the last switch from the UI or the API, which ``recipes apply``
-keeps when the file says otherwise.
+keeps when the file says otherwise. ``steps.history`` keeps every attempt's outcome (the step's
+own columns hold only the last).
 
 Revision ID: 0012
 Revises: 0010
@@ -46,9 +47,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("switched_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key("fk_recipes_switched_by_id_users", "users", ["switched_by_id"], ["id"],
                                  ondelete="SET NULL")
+    with op.batch_alter_table("steps") as batch:
+        batch.add_column(sa.Column("history", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("steps") as batch:
+        batch.drop_column("history")
     with op.batch_alter_table("recipes") as batch:
         batch.drop_constraint("fk_recipes_switched_by_id_users", type_="foreignkey")
         batch.drop_column("switched_at")

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from app.connections import create_connection
 from app.db import get_session
 from app.engine.recipes import save_recipe
-from app.models import Recipe
+from app.models import Recipe, Run
 from sandbox import asaas as asaas_double
 from sandbox import zapsign as zapsign_double
 from tests.browser.conftest import OPERATOR, Stack, login
@@ -184,4 +184,47 @@ def test_an_empty_required_template_variable_blocks_next_at_the_field(
     expect(page.locator(".progress li.current")).to_contain_text(REQUIRED[locale][1])  # not moved on
     assert page.url.endswith("/map")
     stack.shot(page, f"required-field-{locale}")
+    page.context.close()
+
+
+LIVE = {"pt_BR": "esta página se atualiza sozinha", "en": "this page updates itself"}
+BADGES = {"pt_BR": {"queued": "na fila", "succeeded": "sucesso", "filtered": "filtrada", "failed": "falhou",
+                    "skipped": "ignorada"},
+          "en": {"queued": "queued", "succeeded": "succeeded", "filtered": "filtered", "failed": "failed",
+                 "skipped": "skipped"}}
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+def test_the_run_page_follows_a_live_run_without_a_reload(
+    browser: Browser, stack: Stack, connections: None, locale: str
+) -> None:
+    from app.engine.dispatch import dispatch_event
+    from app.engine.executor import EmbeddedExecutor
+    from app.models import Connection, Event
+
+    _file_managed_seed(stack, f"shipped_live_{locale.lower()}")
+    with stack.app.app_context():
+        session = get_session()
+        session.execute(update(Recipe).where(Recipe.key == f"shipped_live_{locale.lower()}").values(enabled=True))
+        asaas = session.scalar(select(Connection).where(Connection.name == "Asaas sandbox"))
+        event = Event(connection_id=asaas.id, dedupe_key=f"evt_live_{locale}", event_type="PAYMENT_CREATED",
+                      payload={"id": f"evt_live_{locale}", "event": "PAYMENT_CREATED", "payment": {
+                          "id": f"pay_live_{locale}", "customer": "cus_unknown", "value": 50.0, "billingType": "PIX",
+                          "status": "PENDING", "dueDate": "2030-01-10"}})
+        session.add(event)
+        session.commit()
+        [run_id] = dispatch_event(session, event)
+        session.commit()
+    page = login(browser, stack, OPERATOR)
+    _set_locale(page, stack, locale)
+    page.goto(f"{stack.ponte.url}/runs/{run_id}")
+    expect(page.locator("#live-note")).to_contain_text(LIVE[locale])
+    expect(page.locator("h1 .badge")).to_have_text(BADGES[locale]["queued"])
+    EmbeddedExecutor(stack.app).run_until_idle()
+    with stack.app.app_context():
+        final = get_session().get(Run, run_id).status
+    assert final in ("succeeded", "filtered", "failed", "skipped")
+    expect(page.locator("#live-note")).to_have_count(0, timeout=10_000)  # the page noticed by itself
+    expect(page.locator("h1 .badge")).to_have_text(BADGES[locale][final])
+    stack.shot(page, f"run-live-{locale}")
     page.context.close()
