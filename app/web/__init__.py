@@ -83,6 +83,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     app.after_request(security_headers)
     formatting.register_filters(app)
+    from app.web.engine_text import engine_text
+
+    app.jinja_env.filters["engine_text"] = engine_text
     from app.web.wizard_schedule import summary as schedule_summary
 
     app.jinja_env.globals.update(status_label=labels.status_label, operator_label=labels.operator_label,

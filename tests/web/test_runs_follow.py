@@ -84,3 +84,21 @@ def test_a_refused_replay_offers_the_forced_one_naming_what_it_repeats(
     assert "data-confirm=" in form
     forced = operator_client.post(f"/runs/{seeded['succeeded']}/replay", data={"mode": "trigger", "force": "1"})
     assert forced.status_code == 302 and forced.location != f"/runs/{seeded['succeeded']}"
+
+
+def test_the_engines_stored_errors_read_in_the_users_language(
+    operator_client: FlaskClient, seeded: dict[str, int], app: Flask
+) -> None:
+    with app.app_context():
+        session = get_session()
+        run = session.get(Run, seeded["failed"])
+        run.error = ("gave up after 6 attempts: contract: signer_name: required, but $.customer.name has no value "
+                     "in this event; variables.CPF: $.customer.cpfCnpj has no value in this event; give the field "
+                     'a default (default: "" if a blank is fine)')
+        session.commit()
+    page = operator_client.get(f"/runs/{seeded['failed']}").get_data(as_text=True)
+    assert ("desistiu após 6 tentativas: contract: signer_name: obrigatório, mas $.customer.name não tem valor "
+            "neste evento; variables.CPF: $.customer.cpfCnpj não tem valor neste evento") in page
+    assert "gave up after" not in page
+    operator_client.post("/locale", data={"locale": "en"})
+    assert "gave up after 6 attempts" in operator_client.get(f"/runs/{seeded['failed']}").get_data(as_text=True)
