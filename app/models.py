@@ -427,3 +427,22 @@ class Alert(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     summary_sent_at: Mapped[datetime | None]
+
+
+class AlertSettings(Base):
+    """Who hears about failures and through which e-mail connection (one row, id 1; set in the UI).
+
+    With no row, alerts are on and go through the first e-mail connection, to the active admins
+    (and the recipe's owner); ``recipients`` are extra addresses.
+    """
+
+    __tablename__ = "alert_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    notify_admins: Mapped[bool] = mapped_column(Boolean, default=True)
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+

@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     from app.auth import login_manager
     from app.web import (  # noqa: F401  (routes register on import)
         access_views,
+        alerts_views,
         auth_views,
         connections_views,
         dashboard,

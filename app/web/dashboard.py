@@ -13,6 +13,7 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import alerting
 from app.db import get_session
 from app.engine.waiting import waiting_for_config
 from app.models import RUN_STATUSES, Connection, Recipe, Run, WebhookDelivery, utcnow
@@ -68,4 +69,5 @@ def dashboard() -> ResponseReturnValue:
         recipes_count=session.scalar(select(func.count(Recipe.id))) or 0,
         connections_count=session.scalar(select(func.count(Connection.id))) or 0,
         waiting=waiting_for_config(session, current_app.config),
+        problem=alerting.problem(session, current_app.config),
     )

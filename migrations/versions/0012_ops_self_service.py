@@ -4,7 +4,7 @@
 between the live preview and the step save; a file is also only on one host). ``recipes.switched_by_id``
 and ``recipes.switched_at`` record the last switch from the UI or the API, which ``recipes apply``
 keeps when the file says otherwise. ``steps.history`` keeps every attempt's outcome (the step's
-own columns hold only the last).
+own columns hold only the last). ``alert_settings``: failure alerts set up in the UI.
 
 Revision ID: 0012
 Revises: 0010
@@ -49,9 +49,25 @@ def upgrade() -> None:
                                  ondelete="SET NULL")
     with op.batch_alter_table("steps") as batch:
         batch.add_column(sa.Column("history", sa.JSON(), nullable=True))
+    op.create_table(
+        "alert_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("connection_id", sa.Integer(), nullable=True),
+        sa.Column("notify_admins", sa.Boolean(), nullable=False),
+        sa.Column("recipients", sa.JSON(), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["connection_id"], ["connections.id"],
+                                name="fk_alert_settings_connection_id_connections", ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["updated_by_id"], ["users.id"], name="fk_alert_settings_updated_by_id_users",
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id", name="pk_alert_settings"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("alert_settings")
     with op.batch_alter_table("steps") as batch:
         batch.drop_column("history")
     with op.batch_alter_table("recipes") as batch:
