@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from app.connections import create_connection
 from app.db import get_session
 from app.engine.recipes import save_recipe
-from app.models import Recipe, Run
+from app.models import AlertSettings, Recipe, Run
 from sandbox import asaas as asaas_double
 from sandbox import zapsign as zapsign_double
 from tests.browser.conftest import OPERATOR, Stack, login
@@ -228,3 +228,40 @@ def test_the_run_page_follows_a_live_run_without_a_reload(
     expect(page.locator("h1 .badge")).to_have_text(BADGES[locale][final])
     stack.shot(page, f"run-live-{locale}")
     page.context.close()
+
+
+ALERTS = {"pt_BR": ("Nenhuma conexão de e-mail está definida para os alertas", "Alertas",
+                    "Configuração de alertas salva."),
+          "en": ("No e-mail connection is set for alerts", "Alerts", "Alert settings saved.")}
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+def test_alerts_are_set_up_from_the_dashboards_warning(browser: Browser, stack: Stack, connections: None,
+                                                       locale: str) -> None:
+    from tests.browser.conftest import ADMIN
+
+    with stack.app.app_context():
+        session = get_session()
+        session.execute(update(AlertSettings).values(enabled=True, connection_id=None))
+        session.commit()
+    page = login(browser, stack, ADMIN)
+    _set_locale(page, stack, locale)
+    page.goto(stack.ponte.url + "/")
+    if stack.app.config.get("SMTP_HOST") or _has_email_connection(stack):
+        pytest.fail("this stack must start without any way to send e-mail")
+    expect(page.locator("#alerts-problem")).to_contain_text(ALERTS[locale][0])
+    page.locator("#alerts-problem a").click()
+    expect(page.locator("h1")).to_have_text(ALERTS[locale][1])
+    page.fill("#recipients", "financeiro@example.com")
+    page.locator("#alerts-form button[type=submit]").click()
+    expect(page.locator(".flash.success")).to_contain_text(ALERTS[locale][2])
+    expect(page.locator("#alerts-problem")).to_contain_text(ALERTS[locale][0])  # still no way to send
+    stack.shot(page, f"alerts-{locale}")
+    page.context.close()
+
+
+def _has_email_connection(stack: Stack) -> bool:
+    from app.models import Connection
+
+    with stack.app.app_context():
+        return get_session().scalar(select(Connection.id).where(Connection.connector_key == "email")) is not None
