@@ -18,6 +18,7 @@ from app.engine.coerce import CoerceError, to_decimal
 from app.inputs import parse_int
 from app.web.draft_store import delete_draft, load_draft, new_draft, save_draft  # noqa: F401 (the pages' API)
 from connectors.sdk import parse_json
+
 _SINGLE = re.compile(r"^\{\{\s*(.+?)\s*\}\}$")
 _DOTTED_PATH = re.compile(r"^\$\.([A-Za-z_][\w-]*(?:(?:\.[A-Za-z_][\w-]*)|(?:\[\d+\]))*)$")
 _SAFE_KEY = re.compile(r"^[A-Za-z_][\w-]*$")

@@ -156,13 +156,22 @@ def _trigger_context(draft: dict[str, Any]) -> dict[str, Any]:
 
 # -- connect -----------------------------------------------------------------------------------
 
-def _apply_connect(draft: dict[str, Any], form: Any) -> None:
+def _apply_connect(draft: dict[str, Any], form: Any) -> list[str]:
     document = draft["document"]
     if "trigger_connection" in form and data.needs_connection(document["trigger"].get("event", "")):
         document["trigger"]["connection"] = form["trigger_connection"]
     for i, step in enumerate(document.get("steps") or []):
         if f"step_connection_{i}" in form:
             step["connection"] = form[f"step_connection_{i}"]
+    if form.get("go") != "next":
+        return []
+    # An account the service refused cannot run anything: say so here, not at the first run.
+    session = get_session()
+    names = [document["trigger"].get("connection"), *(s.get("connection") for s in document.get("steps") or [])]
+    refused = [c for c in dict.fromkeys(data.connection_named(session, n) for n in names if n) if c is not None
+               and c.status == "error"]
+    return [_("The account “%(name)s” is in error (%(reason)s): fix it on its connection page, or choose another.",
+              name=c.name, reason=c.status_message or _("the service refused it")) for c in refused]
 
 
 def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:

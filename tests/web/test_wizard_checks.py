@@ -76,3 +76,25 @@ def test_a_filter_value_that_is_not_its_type_is_refused_at_the_filter_step(
     assert operator_client.post(f"{base}/filters", data=fixed).status_code == 302
     adding = operator_client.post(f"{base}/filters", data={**form, "go": "", "edit": "add:0"})
     assert adding.status_code == 302  # "+ condition" is never blocked
+
+
+def test_an_account_in_error_cannot_be_picked_to_move_on(
+    operator_client: FlaskClient, seeded: dict[str, int], app: Flask
+) -> None:
+    from app.models import Connection
+
+    with app.app_context():
+        session = get_session()
+        connection = session.get(Connection, seeded["zapsign"])
+        connection.status, connection.status_message = "error", "O ZapSign recusou o token da API."
+        session.commit()
+    base = _start(operator_client, "asaas_charge_to_contract")
+    page = operator_client.get(f"{base}/connect").get_data(as_text=True)
+    assert "zapsign (erro)" in page  # shown as in error where it is picked
+    response = operator_client.post(f"{base}/connect", data={
+        "trigger_connection": "asaas", "step_connection_0": "zapsign", "go": "next"})
+    assert response.status_code == 200
+    assert ("A conta “zapsign” está com erro (O ZapSign recusou o token da API.): corrija-a na página da conexão, "
+            "ou escolha outra.") in response.get_data(as_text=True)
+    back = operator_client.post(f"{base}/connect", data={"trigger_connection": "asaas", "go": "back"})
+    assert back.status_code in (200, 302)  # going back is never blocked by it
