@@ -40,7 +40,7 @@ run: migrate
 # The demo keeps its own database so its sandbox connections never mix with real ones.
 DEMO_DB ?= sqlite:///$(CURDIR)/instance/demo.db
 demo: $(VENV)/.requirements.stamp
-	DATABASE_URL=$(DEMO_DB) $(BIN)/flask --app wsgi db upgrade
+	DATABASE_URL=$(DEMO_DB) $(BIN)/flask --app wsgi db upgrade --no-first-admin
 	DATABASE_URL=$(DEMO_DB) $(BIN)/python -m sandbox.demo --port $(PORT)
 
 # A separate worker process (set EMBEDDED_WORKER=false on the web servers when you run these).

@@ -64,6 +64,16 @@ def create_user(
     return user
 
 
+def reset_password(session: Session, user: User, password: str, *, actor: str) -> None:
+    """Give ``user`` a new password (an admin's reset or ``flask users set-password``): the account's
+    login lock is lifted, and the reset is audited (never the password). The caller commits."""
+    from app import audit, login_guard
+
+    user.set_password(password)
+    login_guard.unlock(session, login_guard.account_key(user.email))
+    audit.record(session, "password_reset", actor=actor, subject=user.email)
+
+
 def wants_api(req: Request) -> bool:
     return req.path == "/api" or req.path.startswith("/api/")
 

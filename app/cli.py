@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from app.auth import create_user, generate_password
+from app.auth import create_user, generate_password, reset_password
 from app.cli_output import JSON_FLAG, emit
 from app.db import get_session
 from app.models import ROLES, Connection, User
@@ -51,11 +51,12 @@ def ensure_first_admin() -> str | None:
 
 @db_cli.command("upgrade")
 @click.argument("revision", default="head")
+@click.option("--no-first-admin", is_flag=True, help="Do not create the first admin (the demo makes its own login).")
 @JSON_FLAG
-def db_upgrade(revision: str, as_json: bool) -> None:
+def db_upgrade(revision: str, no_first_admin: bool, as_json: bool) -> None:
     """Apply migrations up to REVISION (default: head); create the first admin on an empty database."""
     alembic_command.upgrade(alembic_config(current_app), revision)  # its log goes to stderr
-    password = ensure_first_admin()
+    password = None if no_first_admin else ensure_first_admin()
     if as_json:
         emit({"revision": revision, "first_admin": {"email": FIRST_ADMIN_EMAIL, "password": password}
               if password else None})
@@ -105,6 +106,34 @@ def users_create(email: str, name: str, role: str, password: str | None, as_json
     click.echo(f"created {user.role} {user.email} (id {user.id})")
     if generated:
         click.echo(f"password (shown only now): {password}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password", default=None, help="Prompted for (or generated) when omitted.")
+@JSON_FLAG
+def users_set_password(email: str, password: str | None, as_json: bool) -> None:
+    """Set a user's password (a forgotten one, the first admin's); the account's login lock is lifted."""
+    session = get_session()
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email!r} (see: flask --app wsgi users list)")
+    generated = False
+    if password is None and sys.stdin.isatty() and not as_json:
+        password = click.prompt("New password (empty: generate one)", default="", hide_input=True,
+                                confirmation_prompt=True, show_default=False) or None
+    if password is None:
+        password, generated = generate_password(), True
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    reset_password(session, user, password, actor="cli")
+    session.commit()
+    if as_json:
+        emit({"user": _user(user), "generated_password": password if generated else None})
+        return
+    click.echo(f"password of {user.email} changed")
+    if generated:
+        click.echo(f"new password (shown only now): {password}")
 
 
 def _user(user: User) -> dict[str, Any]:

@@ -135,15 +135,17 @@ def plan(path: Path | None, mappings_dir: Path | None, offline: bool, as_json: b
 @recipes_cli.command("apply")
 @PATH_ARG
 @MAPPINGS_OPT
+@click.option("--allow-duplicates", is_flag=True,
+              help="Activate recipes even when active ones already run the same action on the same trigger.")
 @JSON_FLAG
-def apply(path: Path | None, mappings_dir: Path | None, as_json: bool) -> None:
-    """Apply every recipe file, all-or-nothing: one invalid file and nothing is applied."""
+def apply(path: Path | None, mappings_dir: Path | None, allow_duplicates: bool, as_json: bool) -> None:
+    """Apply every recipe file, all-or-nothing: one invalid file (or unconfirmed duplicate) and nothing is applied."""
     recipes_dir, mappings, _ = _dirs(path, mappings_dir)
     session = get_session()
     result = compute_plan(session, recipes_dir, mappings)
     if not as_json:
         print_plan(result, diffs=False)
-    problems = apply_plan(session, result)
+    problems = apply_plan(session, result, allow_duplicates=allow_duplicates)
     if as_json:
         applied = {a: [c.key for c in result.changes if c.action == a] for a in ("create", "update", "disable")}
         emit({"ok": not problems, "applied": not problems, "created": [] if problems else applied["create"],

@@ -33,6 +33,11 @@ def print_plan(plan: Plan, *, diffs: bool = True) -> None:
             click.echo("\n".join(f"    {line}" for line in change.diff.splitlines()))
         for error in change.errors:
             click.echo(f"    {error}")
+        if change.switch:
+            click.echo(f"    {change.switch.text()}")
+        for duplicate in change.duplicates:
+            click.echo(f"    duplicate: active {duplicate.key!r} ({duplicate.name}) runs the same "
+                       f"{', '.join(duplicate.actions)} on the same trigger and accounts")
     named = {str(e) for c in plan.changes for e in c.errors}
     for problem in (e for e in plan.errors if str(e) not in named):
         click.echo(f"invalid    {problem}")

@@ -225,10 +225,34 @@ class Recipe(Base):
     trigger_key: Mapped[str] = mapped_column(String(128))
     definition: Mapped[dict[str, Any]] = mapped_column(default=dict)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The last switch on/off from the UI or the API (who, when): ``recipes apply`` keeps it, and
+    # ``recipes plan`` shows it, when it differs from the file's ``enabled``.
+    switched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    switched_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     trigger_connection: Mapped[Connection | None] = relationship()
+    switched_by: Mapped[User | None] = relationship(foreign_keys=[switched_by_id])
+
+
+class WizardDraft(Base):
+    """A recipe being built in the wizard: the whole draft as one JSON document, per owner.
+
+    Every save replaces ``data`` in one UPDATE (atomic per draft, any web process can continue it);
+    ``revision`` counts the saves.
+    """
+
+    __tablename__ = "wizard_drafts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    template: Mapped[str] = mapped_column(String(128), default="blank")
+    recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class RecipeVersion(Base):
@@ -375,6 +399,9 @@ class Step(Base):
     # The latest moment an attempt may have written to the service (failed ambiguously, crashed):
     # what a search behind a cache must wait past before it trusts a miss.
     possible_effect_at: Mapped[datetime | None]
+    # Every attempt's outcome, oldest first ({attempt, status, error, error_kind, started_at,
+    # finished_at, duration_ms}): the columns above only hold the last one.
+    history: Mapped[list[Any] | None] = mapped_column(JSON)
 
     run: Mapped[Run] = relationship(back_populates="steps")
 
@@ -428,3 +455,22 @@ class Alert(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     summary_sent_at: Mapped[datetime | None]
+
+
+class AlertSettings(Base):
+    """Who hears about failures and through which e-mail connection (one row, id 1; set in the UI).
+
+    With no row, alerts are on and go through the first e-mail connection, to the active admins
+    (and the recipe's owner); ``recipients`` are extra addresses.
+    """
+
+    __tablename__ = "alert_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    notify_admins: Mapped[bool] = mapped_column(Boolean, default=True)
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+

@@ -1,8 +1,10 @@
 """Failure alerts by email: a run that failed for good, a connection whose credentials were rejected.
 
-Who hears: active admins, plus the recipe's owner (for a connection, the owners of the recipes it
-triggers). How: the platform's SMTP settings (SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD,
-SMTP_SECURITY, SMTP_FROM); with no SMTP_HOST, a log line and nothing else. How often: failures are
+Who hears and how is set on the Alerts page (``app.alerting``): active admins (unless switched off)
+and the extra addresses given there, plus the recipe's owner (for a connection, the owners of the
+recipes it triggers), through the chosen e-mail connection; by default the first e-mail connection,
+else the platform's SMTP settings (SMTP_HOST, ...); with neither, a log line (and the dashboard
+says nobody would be told). How often: failures are
 counted per subject (a recipe, a connection) per clock hour (UTC) in ``alerts``. The first failure
 of an hour is emailed at once, with a short SMTP timeout so the run's thread waits seconds at most;
 later ones only add to the count, and the scheduler's flush job sends one "N more failures" message
@@ -26,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import alerting
 from app.db import get_db
 from app.engine import hooks
 from app.engine.store import affected, insert_ignore
@@ -82,9 +85,15 @@ def record(app: Flask, subject: str, *, recipe_id: int | None = None, connection
         session.close()
 
 
+def _transport(app: Flask, session: Session) -> dict[str, Any] | None:
+    """Where alerts go out now (None: off, or no e-mail connection and no SMTP_HOST)."""
+    setup = alerting.current(session)
+    return alerting.transport(setup, app.config) if setup.enabled else None
+
+
 def flush(app: Flask, session: Session) -> int:
     """The scheduler's job: first messages still owed, then the counts of closed windows. Returns sends."""
-    if not app.config.get("SMTP_HOST"):
+    if _transport(app, session) is None:
         return 0
     now = utcnow()
     sent = 0
@@ -100,8 +109,9 @@ def flush(app: Flask, session: Session) -> int:
 
 def send_first(app: Flask, session: Session, alert: Alert) -> bool:
     """Claim and send the window's first message; on failure, un-claim it for the flush job."""
-    if not app.config.get("SMTP_HOST"):
-        log.info("alert %s not emailed: SMTP_HOST is not set (%s)", alert.subject, alert.last_error)
+    if _transport(app, session) is None:
+        log.info("alert %s not emailed: alerts are off, or no e-mail connection is set for them and SMTP_HOST "
+                 "is not set (%s)", alert.subject, alert.last_error)
         return False
     claimed = affected(session.execute(update(Alert).where(Alert.id == alert.id, Alert.sent_at.is_(None))
                               .values(sent_at=utcnow(), reported=Alert.count)
@@ -140,23 +150,32 @@ def send_summary(app: Flask, session: Session, alert: Alert) -> bool:
 def _deliver(app: Flask, session: Session, alert: Alert, *, summary: int) -> bool:
     recipe = session.get(Recipe, alert.recipe_id) if alert.recipe_id else None
     connection = session.get(Connection, alert.connection_id) if alert.connection_id else None
-    people = recipients(session, recipe, connection)
-    if not people:
-        log.warning("alert %s: no active admin or owner to tell", alert.subject)
+    setup = alerting.current(session)
+    settings = alerting.transport(setup, app.config) if setup.enabled else None
+    groups = _by_locale(recipients(session, recipe, connection, admins=setup.notify_admins))
+    known = {a for addresses in groups.values() for a in addresses}
+    extra = [a for a in setup.recipients if a not in known]
+    if extra:
+        groups.setdefault("pt_BR", []).extend(extra)
+    if not groups or settings is None:
+        log.warning("alert %s: nobody to tell (no recipient, or alerts off)", alert.subject)
         return True
     try:
-        for locale, addresses in _by_locale(people).items():
+        for locale, addresses in groups.items():
             subject, body = compose(app, alert, recipe, connection, summary=summary, locale=locale)
-            send_mail(app, addresses, subject, body)
+            send_mail(app, addresses, subject, body, settings)
     except Exception as exc:  # noqa: BLE001 - reported, retried by the flush job
         log.warning("alert %s could not be emailed: %s", alert.subject, exc)
         return False
     return True
 
 
-def recipients(session: Session, recipe: Recipe | None, connection: Connection | None) -> list[User]:
-    """Active admins, plus the owner of the recipe (or of the recipes the connection triggers)."""
-    people = {u.id: u for u in session.scalars(select(User).where(User.role == "admin", User.active.is_(True)))}
+def recipients(session: Session, recipe: Recipe | None, connection: Connection | None, *,
+               admins: bool = True) -> list[User]:
+    """Active admins (unless ``admins`` is off), plus the owner of the recipe (or of the recipes the
+    connection triggers)."""
+    people = {u.id: u for u in session.scalars(select(User).where(User.role == "admin", User.active.is_(True)))
+              } if admins else {}
     owner_ids: set[int] = set()
     if recipe is not None and recipe.owner_id:
         owner_ids.add(recipe.owner_id)
@@ -219,17 +238,15 @@ def compose(app: Flask, alert: Alert, recipe: Recipe | None, connection: Connect
     return text[f"{kind}_subject"].format(**values), text[f"{kind}_body"].format(**values)
 
 
-def send_mail(app: Flask, to: list[str], subject: str, body: str) -> None:
-    """One plain-text email through the platform's SMTP settings, with a short timeout, delivered by
-    the registry's notifier (the connector whose ``notify`` takes a connection-shaped config)."""
+def send_mail(app: Flask, to: list[str], subject: str, body: str, settings: dict[str, Any] | None = None) -> None:
+    """One plain-text email through ``settings`` (the alerts' e-mail connection, else the platform's
+    SMTP settings), with a short timeout, delivered by the registry's notifier."""
     connector = registry.notifier()
     if connector is None or connector.notify is None:
         raise RuntimeError("no registered connector can deliver notices")
-    config = app.config
-    settings = {
-        "host": config["SMTP_HOST"], "port": config.get("SMTP_PORT") or 587,
-        "security": config.get("SMTP_SECURITY") or "starttls", "username": config.get("SMTP_USERNAME") or "",
-        "password": config.get("SMTP_PASSWORD") or "", "from_address": config.get("SMTP_FROM") or "",
-        "from_name": "Ponte", "timeout_seconds": SEND_TIMEOUT_SECONDS,
-    }
+    if settings is None:
+        with app.app_context():
+            settings = alerting.transport(alerting.current(get_db(app).sessions()), app.config)
+    if settings is None:
+        raise RuntimeError("no e-mail connection is set for alerts and SMTP_HOST is not set")
     connector.notify(Context(config=settings, logger=log), Notice(to=tuple(to), subject=subject, text=body))

@@ -58,8 +58,12 @@ def register_controls(app: Flask, state: AsaasState) -> None:
         customer_id = body.get("customer")
         if not isinstance(customer_id, str):
             given = customer_id if isinstance(customer_id, dict) else {}
+            # No customer given at all: one with an e-mail, as the shipped contract template needs (the
+            # README tour's first charge, `-d '{}'`, makes a contract, not a failed run). A customer
+            # given without one stays without one.
+            email = {} if given else {"email": "cliente.sandbox@example.com"}
             customer, errors = state.create_customer({
-                "name": "Cliente Sandbox", "cpfCnpj": CPF().generate(), "notificationDisabled": True, **given,
+                "name": "Cliente Sandbox", "cpfCnpj": CPF().generate(), "notificationDisabled": True, **email, **given,
             })
             if errors:
                 return errors_response(400, *errors)

@@ -41,6 +41,7 @@ RUN: Schema = {
 COUNT: Schema = {"type": "integer", "minimum": 0}
 RUNS_QUERY: dict[str, Schema] = {"status": {"type": "string"}, "recipe": {"type": "string"}, "limit": COUNT,
                                  "offset": COUNT}
+CONFIRM_QUERY: dict[str, Schema] = {"confirm_duplicates": {"type": "string"}}
 ENABLED_BODY: Schema = {"type": "object", "required": ["enabled"], "properties": {"enabled": {"type": "boolean"}}}
 RUNS: Schema = {"type": "object", "required": ["runs", "limit", "offset"], "properties": {
     "runs": {"type": "array", "items": RUN}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}}

@@ -16,6 +16,7 @@ from app.api.contract import (
     ANY_OBJECT,
     BULK_REPLAY,
     BULK_REPLAY_BODY,
+    CONFIRM_QUERY,
     ENABLED_BODY,
     PREVIEW_BODY,
     RECIPE,
@@ -30,6 +31,7 @@ from app.api.errors import ApiError
 from app.auth import login_required_json
 from app.db import get_session
 from app.engine import references
+from app.engine.duplicates import find_duplicates
 from app.engine.preview import preview
 from app.engine.recipes import export_yaml, save_recipe, set_enabled
 from app.engine.replay import MODES, ReplayError, replay_run, replay_runs
@@ -161,25 +163,45 @@ def show_recipe(key: str) -> ResponseReturnValue:
 
 @bp.post("/recipes")
 @login_required_json
-@operation("Create or update a recipe from its document", body=ANY_OBJECT,
-           responses={200: RECIPE, 201: RECIPE})
+@operation("Create or update a recipe from its document (409 when active recipes already do its work)",
+           body=ANY_OBJECT, query=CONFIRM_QUERY, responses={200: RECIPE, 201: RECIPE})
 def save() -> ResponseReturnValue:
-    result = save_recipe(get_session(), json_object(), source="api", owner_id=current_user.id)
-    if result.errors:
+    session = get_session()
+    result = save_recipe(session, json_object(), source="api", owner_id=current_user.id, commit=False)
+    if result.errors or result.recipe is None:
+        session.rollback()
         raise ApiError(422, "the recipe is not valid", details=[{"message": e} for e in result.errors])
-    assert result.recipe is not None  # no errors: it was saved
+    if result.recipe.enabled:
+        _refuse_duplicates(session, result.recipe.definition)
+    session.commit()
     return jsonify({**_recipe_dict(result.recipe), "changed": result.changed}), 201 if result.created else 200
+
+
+def _refuse_duplicates(session: Any, definition: dict[str, Any]) -> None:
+    """409 (nothing written) when active recipes already do this work, unless ``?confirm_duplicates=1``."""
+    if request.args.get("confirm_duplicates", "").lower() in ("1", "true", "yes"):
+        return
+    duplicates = find_duplicates(session, definition)
+    if duplicates:
+        session.rollback()
+        raise ApiError(409, "active recipes already run the same action on the same trigger and accounts: "
+                       "activating this one handles each event twice; repeat with ?confirm_duplicates=1 "
+                       "to activate it anyway", code="duplicate_recipes",
+                       details=[{**d.to_dict(), "url": f"/api/recipes/{d.key}"} for d in duplicates])
 
 
 @bp.patch("/recipes/<key>")
 @login_required_json
-@operation("Enable or disable a recipe", body=ENABLED_BODY, responses={200: RECIPE})
+@operation("Enable or disable a recipe (409 when active recipes already do its work)", body=ENABLED_BODY,
+           query=CONFIRM_QUERY, responses={200: RECIPE})
 def patch_recipe(key: str) -> ResponseReturnValue:
     body = json_object()
     if set(body) != {"enabled"} or not isinstance(body["enabled"], bool):
         raise ApiError(422, 'only {"enabled": true|false} can be changed here; POST the recipe to edit it')
     recipe = _recipe(key)
-    set_enabled(get_session(), recipe, body["enabled"])
+    if body["enabled"] and not recipe.enabled:
+        _refuse_duplicates(get_session(), recipe.definition)
+    set_enabled(get_session(), recipe, body["enabled"], by=current_user.id)
     return jsonify(_recipe_dict(recipe))
 
 

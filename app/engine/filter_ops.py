@@ -40,6 +40,11 @@ _DEFAULT_TYPE = {"greater": "number", "greater_or_equal": "number", "less": "num
                  "is_true": "boolean", "is_false": "boolean"}
 
 
+def value_kind(op: str, kind: str | None) -> str | None:
+    """The type a condition's value is read as: its ``type``, else the operator's default."""
+    return kind or _DEFAULT_TYPE.get(op)
+
+
 @dataclass(frozen=True)
 class Today:
     """What a filter evaluation needs to know about time: the date in the business zone, and the zone."""

@@ -4,8 +4,11 @@
 (with a short unified diff of the stored definition), unchanged, invalid, ``disable`` for a
 recipe that came from a file (``source == "file"``) whose file is gone (disabled, not deleted: runs
 reference it), and ``waiting`` for a file whose only problem is a connection that does not exist
-yet. ``apply_plan`` is all-or-nothing, like a compiler: one invalid file and nothing is written; a
-waiting recipe is left out and said so (it is applied when its connection is created, see
+yet. A recipe switched on or off by a person (UI, API) keeps that switch over the file's ``enabled``
+and the change says so (``switch``); one that would be activated while active recipes already do
+its work lists them (``duplicates``), and ``apply_plan`` refuses it unless told to allow it.
+``apply_plan`` is all-or-nothing, like a compiler: one invalid file and nothing is written; a waiting
+recipe is left out and said so (it is applied when its connection is created, see
 ``app/engine/waiting.py``), so "create the connections after the recipes" is not a dead end.
 Each changed definition becomes a new version through ``save_recipe``.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +26,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.engine.duplicates import Duplicate, find_duplicates
 from app.engine.loader import LoadError, LoadResult, load_recipes
-from app.engine.recipes import connection_names, save_recipe, stored_definition
+from app.engine.recipes import connection_names, kept_switch, save_recipe, stored_definition
 from app.engine.spec import MappingSpec, RecipeSpec
 from app.models import Recipe, utcnow
 
@@ -43,11 +48,35 @@ class Change:
     adopt: bool = False
     errors: tuple[str, ...] = ()
     waiting_for: tuple[str, ...] = ()  # connection names a "waiting" recipe needs
+    switch: Switch | None = None  # a person's on/off switch that applying keeps over the file's
+    duplicates: tuple[Duplicate, ...] = ()  # active recipes already doing what this one would
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "action": self.action, "file": self.file, "version": self.version,
                 "diff": self.diff, "adopt": self.adopt, "errors": list(self.errors),
-                "waiting_for": list(self.waiting_for)}
+                "waiting_for": list(self.waiting_for), "switch": self.switch.to_dict() if self.switch else None,
+                "duplicates": [d.to_dict() for d in self.duplicates]}
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A recipe switched on or off in the UI or the API, against what its file says."""
+
+    enabled: bool
+    by: str | None
+    at: datetime | None
+    file_says: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "by": self.by, "at": self.at.isoformat() if self.at else None,
+                "file_says": self.file_says}
+
+    def text(self) -> str:
+        state = "on" if self.enabled else "off"
+        when = self.at.strftime("%Y-%m-%d %H:%M UTC") if self.at else "?"
+        return (f"switched {state} in the UI by {self.by or 'a removed user'} at {when}; the file says "
+                f"enabled: {'true' if self.file_says else 'false'}; apply keeps it {state} "
+                f"(switch it in the UI to change it)")
 
 
 @dataclass
@@ -91,6 +120,7 @@ def compute_plan(session: Session, recipes_dir: str | Path, mappings_dir: str | 
                 mappings=dict(loaded.mappings), loaded=loaded)
     stored = {r.key: r for r in session.scalars(select(Recipe))}
     files = {p.stem: f"{p.parent.name}/{p.name}" for p in sorted(Path(recipes_dir).glob("*.yaml"))}
+    leaving = {r.key for r in stored.values() if r.source == "file" and r.enabled and r.key not in files}
     by_file: dict[str, list[str]] = {}
     for error in loaded.errors:
         by_file.setdefault(error.file, []).append(str(error))
@@ -103,29 +133,52 @@ def compute_plan(session: Session, recipes_dir: str | Path, mappings_dir: str | 
         if spec is None:
             plan.changes.append(Change(stem, "invalid", name, errors=tuple(by_file.get(name, ()))))
             continue
-        plan.changes.append(_compare(spec, stored.get(spec.key), loaded.mappings))
-    for recipe in sorted(stored.values(), key=lambda r: r.key):
-        if recipe.source == "file" and recipe.enabled and recipe.key not in files:
-            plan.changes.append(Change(recipe.key, "disable", recipe.source_path, recipe.version))
+        plan.changes.append(_compare(session, spec, stored.get(spec.key), loaded.mappings, leaving))
+    plan.changes += [Change(key, "disable", stored[key].source_path, stored[key].version) for key in sorted(leaving)]
     return plan
 
 
-def _compare(spec: RecipeSpec, recipe: Recipe | None, mappings: Mapping[str, MappingSpec]) -> Change:
+def _compare(session: Session, spec: RecipeSpec, recipe: Recipe | None, mappings: Mapping[str, MappingSpec],
+             leaving: set[str]) -> Change:
     definition = stored_definition(spec, mappings)
+    keep = kept_switch(recipe, "file")
+    switch = None
+    if recipe is not None and keep is not None:
+        definition = {**definition, "enabled": keep}
+        if keep != spec.enabled:
+            switch = Switch(keep, recipe.switched_by.email if recipe.switched_by else None, recipe.switched_at,
+                            spec.enabled)
+    enabled = spec.enabled if keep is None else keep
+    active_before = recipe is not None and recipe.enabled
+    duplicates = tuple(find_duplicates(session, definition, ignore_keys=leaving)) if enabled else ()
     if recipe is None:
-        return Change(spec.key, "create", spec.source)
+        return Change(spec.key, "create", spec.source, duplicates=duplicates)
     if recipe.definition == definition:
         adopt = recipe.source != "file" or recipe.source_path != spec.source
-        return Change(spec.key, "unchanged", spec.source, recipe.version, adopt=adopt)
+        return Change(spec.key, "unchanged", spec.source, recipe.version, adopt=adopt, switch=switch,
+                      duplicates=() if active_before else duplicates)
     diff = definition_diff(recipe.definition, definition, old_name=f"{spec.key} v{recipe.version} (database)",
                            new_name=spec.source)
-    return Change(spec.key, "update", spec.source, recipe.version, diff=diff)
+    return Change(spec.key, "update", spec.source, recipe.version, diff=diff, switch=switch,
+                  duplicates=() if active_before else duplicates)
 
 
-def apply_plan(session: Session, plan: Plan) -> list[str]:
-    """Apply every change in one transaction; with any problem, nothing is written and the problems return."""
+def duplicate_problems(plan: Plan) -> list[str]:
+    """One line per recipe that applying would activate while active recipes already do its work."""
+    return [f"{c.key}: would run alongside active {', '.join(repr(d.key) for d in c.duplicates)} "
+            f"(same trigger, same {', '.join(sorted({a for d in c.duplicates for a in d.actions}))} on the same "
+            "accounts): each event would be handled twice; switch one off, set enabled: false, or apply with "
+            "--allow-duplicates" for c in plan.changes if c.duplicates]
+
+
+def apply_plan(session: Session, plan: Plan, *, allow_duplicates: bool = False) -> list[str]:
+    """Apply every change in one transaction; with any problem, nothing is written and the problems return.
+
+    Activating a recipe that duplicates an active one is a problem unless ``allow_duplicates``."""
     if not plan.ok:
         return [str(e) for e in plan.errors]
+    if not allow_duplicates and (duplicates := duplicate_problems(plan)):
+        return duplicates
     try:
         for change in plan.changes:
             problems = _apply(session, plan, change)

@@ -73,6 +73,9 @@ def save_recipe(
         return SaveResult(errors=[str(e) for e in errors])
     definition = stored_definition(spec, mappings)
     recipe = session.scalar(select(Recipe).where(Recipe.key == spec.key))
+    keep = kept_switch(recipe, source)
+    if keep is not None:
+        definition = {**definition, "enabled": keep}
     if recipe is not None and recipe.source == "file" and source == "wizard":
         return SaveResult(recipe, errors=[
             f"recipe {spec.key!r} is managed by the file {recipe.source_path}; change the file and apply it"
@@ -87,7 +90,7 @@ def save_recipe(
         session.add(recipe)
     recipe.name = spec.name
     recipe.description = spec.description or ""
-    recipe.enabled = spec.enabled
+    recipe.enabled = spec.enabled if keep is None else keep
     recipe.source = source if created or source == "file" else recipe.source
     recipe.source_path = source_path if source == "file" else recipe.source_path
     recipe.trigger_connection_id = trigger_connection.id if trigger_connection else None
@@ -103,11 +106,27 @@ def save_recipe(
     return SaveResult(recipe, created=created, changed=True)
 
 
-def set_enabled(session: Session, recipe: Recipe, enabled: bool) -> None:
-    """Switch a recipe on or off; not a new version (it does not change what a run does)."""
+def kept_switch(recipe: Recipe | None, source: str) -> bool | None:
+    """The on/off state a person's recorded switch keeps over a file being applied (None: the file
+    decides). Why: an ops user who switched a file-managed automation off must not see the next
+    ``recipes apply`` silently switch it back on; the plan shows the difference instead."""
+    if recipe is None or source != "file" or recipe.switched_at is None:
+        return None
+    return bool(recipe.enabled)
+
+
+def set_enabled(session: Session, recipe: Recipe, enabled: bool, *, by: int | None = None) -> None:
+    """Switch a recipe on or off; not a new version (it does not change what a run does).
+
+    A person's switch (``by``: the user, from the UI or the API) is recorded with its time, on
+    file-managed recipes too: ``recipes apply`` keeps it and ``recipes plan`` shows it when the
+    file says otherwise (see ``app.engine.plan``).
+    """
     recipe.enabled = enabled
     recipe.definition = {**recipe.definition, "enabled": enabled}
     recipe.updated_at = utcnow()
+    if by is not None:
+        recipe.switched_by_id, recipe.switched_at = by, utcnow()
     session.commit()
 
 

@@ -36,7 +36,16 @@ MODES = ("failed_step", "trigger")
 
 
 class ReplayError(ValueError):
-    """The run cannot be replayed that way; the message says why."""
+    """The run cannot be replayed that way; the message says why.
+
+    ``code`` names the reason for pages that say it in the user's language; ``forceable``: a forced
+    replay would go ahead, repeating ``effects`` (the step keys already done) on purpose.
+    """
+
+    def __init__(self, message: str, *, code: str = "refused", forceable: bool = False,
+                 effects: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.code, self.forceable, self.effects = code, forceable, effects
 
 
 def replay_run(session: Session, run_id: int, *, mode: str = "failed_step", force: bool = False) -> Run:
@@ -48,19 +57,23 @@ def replay_run(session: Session, run_id: int, *, mode: str = "failed_step", forc
     allowed = REPLAYABLE | ({"succeeded"} if force and mode == "trigger" else set())
     if original.status not in allowed:
         hint = " (use force to run a succeeded run again from the trigger)" if original.status == "succeeded" else ""
-        raise ReplayError(f"run {run_id} is {original.status}; only failed, filtered or skipped runs replay{hint}")
+        succeeded = original.status == "succeeded"
+        raise ReplayError(f"run {run_id} is {original.status}; only failed, filtered or skipped runs replay{hint}",
+                          code="succeeded" if succeeded else "not_final", forceable=succeeded and mode == "trigger",
+                          effects=_done(session, original) if succeeded else ())
     if mode == "failed_step" and original.status not in RESUMABLE:
         raise ReplayError(f"run {run_id} is {original.status}: nothing failed; replay it from the trigger")
     recipe = session.get(Recipe, original.recipe_id)
     if recipe is None or not recipe.enabled:
-        raise ReplayError(f"the recipe of run {run_id} is disabled; enable it before replaying its runs")
+        raise ReplayError(f"the recipe of run {run_id} is disabled; enable it before replaying its runs",
+                          code="disabled")
     steps = list(session.scalars(select(Step).where(Step.run_id == original.id).order_by(Step.position)))
     done = [step.key for step in steps if step.position > 0 and step.status == "succeeded"]
     if mode == "trigger" and done and not force:
         raise ReplayError(
             f"run {run_id} already did {', '.join(done)}; replaying it from the trigger would do that again. "
-            "Replay it from the failed step, or use force to repeat it on purpose"
-        )
+            "Replay it from the failed step, or use force to repeat it on purpose",
+            code="already_done", forceable=True, effects=tuple(done))
     carried = _carried_steps(session, recipe, run_id, steps) if mode == "trigger" and not force else []
     _check_chain(session, original, force)
     now = utcnow()
@@ -116,11 +129,13 @@ def _check_chain(session: Session, original: Run, force: bool) -> None:
             session.rollback()
             raise ReplayError(
                 f"run {original.id} was already replayed (run {max(replays)}); replay the latest run of the chain, "
-                "or use force to replay this one again")
+                "or use force to replay this one again", code="already_replayed", forceable=True,
+                effects=_done(session, original))
     going = sorted(run_id for run_id, status in chain.items() if status not in FINAL)
     if going:
         session.rollback()
-        raise ReplayError(f"run {original.id} is already being replayed by run {going[-1]}; wait for it to finish")
+        raise ReplayError(f"run {original.id} is already being replayed by run {going[-1]}; wait for it to finish",
+                          code="busy")
 
 
 def _carried_steps(session: Session, recipe: Recipe, run_id: int, steps: list[Step]) -> list[tuple[Step, int]]:
@@ -166,11 +181,17 @@ def replay_runs(session: Session, run_ids: list[int], *, mode: str = "failed_ste
     return replayed, problems
 
 
+def _done(session: Session, run: Run) -> tuple[str, ...]:
+    """The keys of the steps the run already did (what a forced replay may do again)."""
+    return tuple(session.scalars(select(Step.key).where(Step.run_id == run.id, Step.position > 0,
+                                                        Step.status == "succeeded").order_by(Step.position)))
+
+
 def _copy(step: Step, run: Run, position: int) -> Step:
     return Step(
         run_id=run.id, position=position, key=step.key, action_key=step.action_key,
         status=step.status, attempt=step.attempt, idempotency_key=step.idempotency_key,
         input=step.input, output=step.output, error=step.error, error_kind=step.error_kind,
         started_at=step.started_at, finished_at=step.finished_at, duration_ms=step.duration_ms,
-        possible_effect_at=step.possible_effect_at,
+        possible_effect_at=step.possible_effect_at, history=step.history,
     )

@@ -228,6 +228,7 @@ def _begin_step(session: Session, run: Run, position: int, key: str, action_key:
     if existing is not None and existing.status == "running":
         # Taken over from a worker that stopped mid-call: its write may have landed until now.
         step.possible_effect_at = utcnow()
+        step.history = [*(step.history or []), _attempt_record(step, "interrupted", None)]
     step.attempt += 1
     step.status = "running"
     step.input = step_input
@@ -256,8 +257,20 @@ def _end_step(session: Session, run: Run, step: Step, status: str, settings: Run
             step.possible_effect_at = finished
         if started is not None:
             step.duration_ms = int((finished - _aware(started)).total_seconds() * 1000)
+        step.history = [*(step.history or []), _attempt_record(step, status, finished)]
 
     commit_outcome(session, run, settings, apply)
+
+
+def _attempt_record(step: Step, status: str, finished: datetime | None) -> dict[str, Any]:
+    """One attempt as the run page's attempts table shows it (a new list each time: JSON columns
+    only notice reassignment)."""
+    started = step.started_at
+    return {"attempt": step.attempt, "status": status, "error": step.error if status != "succeeded" else None,
+            "error_kind": step.error_kind if status != "succeeded" else None,
+            "started_at": _aware(started).isoformat() if started else None,
+            "finished_at": finished.isoformat() if finished else None,
+            "duration_ms": step.duration_ms if finished else None}
 
 
 def _call(session: Session, run: Run, step: Step, fn: Callable[[], Any], connection: Connection | None,
@@ -305,7 +318,7 @@ def _handle_failure(session: Session, run: Run, recipe: Recipe, policy: RetryPol
                           policy.delay(1) if asked is None else max(0.0, float(asked)) * policy.scale)
         hours = settings.defer_limit_seconds / 3600
         run.error = f"could not be completed within {hours:g} h: {run.error}"
-        failure.step.status = "failed"
+        _mark_failed(failure.step)
     elif isinstance(error, TransientError) and not policy.exhausted(_failed_attempts(run)):
         delay = policy.delay(_failed_attempts(run), error.retry_after)
         run.status = "retrying"
@@ -318,7 +331,7 @@ def _handle_failure(session: Session, run: Run, recipe: Recipe, policy: RetryPol
         return "retrying"
     elif isinstance(error, TransientError):
         run.error = f"gave up after {_failed_attempts(run)} attempts: {run.error}"
-        failure.step.status = "failed"  # no retry is coming: the step must not say "waiting to retry"
+        _mark_failed(failure.step)  # no retry is coming: the step must not say "waiting to retry"
     rejected = failure.connection if isinstance(error, ConfigError) else None
     if rejected is not None:
         # Credentials or plan rejected: flag the connection for the UI, in the same fenced commit as
@@ -337,6 +350,13 @@ def _recipe_of(session: Session, run: Run) -> Recipe:
     recipe = session.get(Recipe, run.recipe_id)
     assert recipe is not None, f"run {run.id} has no recipe {run.recipe_id}"
     return recipe
+
+
+def _mark_failed(step: Step) -> None:
+    """The step (and its last recorded attempt) failed for good."""
+    step.status = "failed"
+    if step.history:
+        step.history = [*step.history[:-1], {**step.history[-1], "status": "failed"}]
 
 
 def _failed_attempts(run: Run) -> int:

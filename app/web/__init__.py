@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     from app.auth import login_manager
     from app.web import (  # noqa: F401  (routes register on import)
         access_views,
+        alerts_views,
         auth_views,
         connections_views,
         dashboard,
@@ -83,6 +84,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     app.after_request(security_headers)
     formatting.register_filters(app)
+    from app.web.engine_text import engine_text
+
+    app.jinja_env.filters["engine_text"] = engine_text
     from app.web.wizard_schedule import summary as schedule_summary
 
     app.jinja_env.globals.update(status_label=labels.status_label, operator_label=labels.operator_label,

@@ -1,5 +1,6 @@
 """The home page: runs by status (24 h and 7 days), failing recipes, recently rejected deliveries, and
-recipe files waiting for a connection (applied as soon as it is created)."""
+recipe files waiting for a connection (applied as soon as it is created). A failed run that a replay
+fixed counts as recovered, not as failed (``app.web.recovery``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import alerting
 from app.db import get_session
 from app.engine.waiting import waiting_for_config
 from app.models import RUN_STATUSES, Connection, Recipe, Run, WebhookDelivery, utcnow
-from app.web import bp
+from app.web import bp, recovery
 
 
 def run_counts(session: Session, hours: int) -> dict[str, int]:
@@ -25,16 +27,21 @@ def run_counts(session: Session, hours: int) -> dict[str, int]:
     ).all()
     counts = dict.fromkeys(RUN_STATUSES, 0)
     counts.update({status: count for status, count in rows})
+    failed = session.scalars(select(Run.id).where(Run.created_at >= since, Run.status == "failed")).all()
+    counts["recovered"] = len(recovery.recovered(session, failed)) if failed else 0
+    counts["failed"] -= counts["recovered"]  # fixed by a replay: not a failure to look at any more
     return counts
 
 
 def failing_recipes(session: Session) -> list[dict[str, Any]]:
     """Recipes whose last run failed, or with failures in the last 24 h, worst first."""
     since = utcnow() - timedelta(hours=24)
-    failures = dict(session.execute(
-        select(Run.recipe_id, func.count(Run.id))
-        .where(Run.status == "failed", Run.created_at >= since).group_by(Run.recipe_id)
-    ).all())
+    failed = session.execute(select(Run.id, Run.recipe_id).where(Run.status == "failed", Run.created_at >= since)).all()
+    fixed = recovery.recovered(session, [row.id for row in failed]) if failed else {}
+    failures: dict[int, int] = {}
+    for row in failed:
+        if row.id not in fixed:
+            failures[row.recipe_id] = failures.get(row.recipe_id, 0) + 1
     last_ids = select(func.max(Run.id)).group_by(Run.recipe_id)
     last_runs = {run.recipe_id: run for run in session.scalars(select(Run).where(Run.id.in_(last_ids)))}
     out = []
@@ -46,7 +53,7 @@ def failing_recipes(session: Session) -> list[dict[str, Any]]:
     return sorted(out, key=lambda item: -item["failures"])
 
 
-def alerting(session: Session) -> list[Connection]:
+def stopped_webhooks(session: Session) -> list[Connection]:
     from app.webhook_watch import alerting as stopped
 
     return stopped(session)
@@ -63,10 +70,11 @@ def dashboard() -> ResponseReturnValue:
     ).all()
     return render_template(
         "dashboard.html",
-        day=run_counts(session, 24), week=run_counts(session, 24 * 7), statuses=RUN_STATUSES,
+        day=run_counts(session, 24), week=run_counts(session, 24 * 7), statuses=(*RUN_STATUSES, "recovered"),
         failing=failing_recipes(session), deliveries=deliveries,
         recipes_count=session.scalar(select(func.count(Recipe.id))) or 0,
         connections_count=session.scalar(select(func.count(Connection.id))) or 0,
         waiting=waiting_for_config(session, current_app.config),
-        stopped_webhooks=alerting(session),
+        stopped_webhooks=stopped_webhooks(session),
+        problem=alerting.problem(session, current_app.config),
     )

@@ -1,8 +1,8 @@
 """Wizard drafts and the translation between mapping expressions and what the form shows.
 
-A draft is the recipe document being built plus a little state, kept server-side as a JSON file
-under ``instance/wizard_drafts/`` (it survives a reload and a restart; the URL carries its id and
-only its owner can open it). The form shows a field as text where ``{{ customer.name }}`` inserts a
+A draft is the recipe document being built plus a little state, kept server-side in the database
+(``app.web.draft_store``: it survives a reload, a restart and a move to another web process; the URL
+carries its id and only its owner can open it). The form shows a field as text where ``{{ customer.name }}`` inserts a
 value from the event: a field holding exactly one placeholder becomes ``{path: "$.customer.name"}``,
 text mixed with placeholders becomes ``{text: "..."}``, anything else a constant.
 """
@@ -12,19 +12,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import secrets
-import time
-from pathlib import Path
 from typing import Any
-
-from flask import current_app
 
 from app.engine.coerce import CoerceError, to_decimal
 from app.inputs import parse_int
+from app.web.draft_store import delete_draft, load_draft, new_draft, save_draft  # noqa: F401 (the pages' API)
 from connectors.sdk import parse_json
 
-DRAFT_TTL_SECONDS = 7 * 24 * 3600
-_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _SINGLE = re.compile(r"^\{\{\s*(.+?)\s*\}\}$")
 _DOTTED_PATH = re.compile(r"^\$\.([A-Za-z_][\w-]*(?:(?:\.[A-Za-z_][\w-]*)|(?:\[\d+\]))*)$")
 _SAFE_KEY = re.compile(r"^[A-Za-z_][\w-]*$")
@@ -52,55 +46,6 @@ FORMAT_CHOICES: tuple[tuple[str, str], ...] = (
     ('["title"]', N_("Title Case")),
     ('["trim"]', N_("trim spaces")),
 )
-
-
-# -- storage -----------------------------------------------------------------------------------
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "wizard_drafts"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
-def new_draft(owner_id: int, document: dict[str, Any], *, template: str, recipe_id: int | None = None,
-              ) -> dict[str, Any]:
-    _forget_old()
-    draft = {"id": secrets.token_urlsafe(12), "owner_id": owner_id, "template": template,
-             "recipe_id": recipe_id, "document": document, "created": time.time()}
-    save_draft(draft)
-    return draft
-
-
-def load_draft(draft_id: str, owner_id: int) -> dict[str, Any] | None:
-    if not _ID.match(draft_id):
-        return None
-    path = _folder() / f"{draft_id}.json"
-    try:
-        draft = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return draft if draft.get("owner_id") == owner_id else None
-
-
-def save_draft(draft: dict[str, Any]) -> None:
-    path = _folder() / f"{draft['id']}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(draft, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
-
-
-def delete_draft(draft: dict[str, Any]) -> None:
-    (_folder() / f"{draft['id']}.json").unlink(missing_ok=True)
-
-
-def _forget_old() -> None:
-    limit = time.time() - DRAFT_TTL_SECONDS
-    for path in _folder().glob("*.json"):
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except OSError:
-            continue
 
 
 # -- sample fields -----------------------------------------------------------------------------

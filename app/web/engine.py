@@ -28,8 +28,8 @@ def save_recipe(session: Session, document: dict[str, Any], **kwargs: Any) -> Sa
     return SaveResult(result.recipe, result.created, result.changed, [str(e) for e in result.errors])
 
 
-def set_enabled(session: Session, recipe: Recipe, enabled: bool) -> None:
-    recipes.set_enabled(session, recipe, enabled)
+def set_enabled(session: Session, recipe: Recipe, enabled: bool, *, by: int | None = None) -> None:
+    recipes.set_enabled(session, recipe, enabled, by=by)
 
 
 def export_yaml(recipe: Recipe) -> str:

@@ -78,6 +78,8 @@ def day(value: Any, locale: str | None = None) -> str:
 
 def moment(value: Any, locale: str | None = None) -> str:
     """A timestamp in the configured zone: ``10/03/2025 14:05`` (pt-BR) or ``Mar 10, 2025, 2:05 PM``."""
+    if isinstance(value, str) and isinstance(parsed := _as_date(value), datetime):
+        value = parsed  # an ISO timestamp kept in JSON (a step's attempt history)
     if not isinstance(value, datetime):
         return day(value, locale)
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)

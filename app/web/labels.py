@@ -15,6 +15,8 @@ STATUS_LABELS = {
     "queued": _l("queued"),
     "running": _l("running"),
     "retrying": _l("retrying"),
+    "interrupted": _l("interrupted"),
+    "recovered": _l("recovered"),
     "succeeded": _l("succeeded"),
     "filtered": _l("filtered"),
     "failed": _l("failed"),

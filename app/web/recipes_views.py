@@ -4,7 +4,8 @@ The catalogue's starting points are the seed recipes in ``recipes/`` (their mapp
 the steps' ``input`` so the wizard can edit them) plus a blank one. Each entry shows the recipe's own
 name and description (data, as its author wrote them) and what it wires, in the page's language,
 from the connectors' metadata; a new seed recipe file appears without a line here. Recipes managed by files
-(``source == "file"``) are read-only here: change the YAML and run ``flask recipes apply``.
+(``source == "file"``) are edited in their YAML (``flask recipes apply``), but any automation can be
+switched on or off here: the switch is recorded (who, when) and ``recipes apply`` keeps it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.db import get_session
+from app.engine.duplicates import find_duplicates
 from app.models import Recipe
 from app.web import bp, drafts
 from app.web import wizard_schedule as schedule
@@ -121,7 +123,8 @@ def start_wizard() -> ResponseReturnValue:
 @login_required
 def recipe_detail(recipe_id: int) -> ResponseReturnValue:
     recipe = _recipe_or_404(recipe_id)
-    return render_template("recipes/detail.html", recipe=recipe, yaml_text=export_yaml(recipe),
+    duplicates = [] if recipe.enabled else find_duplicates(get_session(), {**recipe.definition, "key": recipe.key})
+    return render_template("recipes/detail.html", recipe=recipe, yaml_text=export_yaml(recipe), duplicates=duplicates,
                            runs=runs_for_recipe(get_session(), recipe.id),
                            next_runs=schedule.next_runs(recipe.definition, 3) if recipe.enabled else [])
 
@@ -137,13 +140,20 @@ def recipe_download(recipe_id: int) -> ResponseReturnValue:
 @bp.post("/automations/<int:recipe_id>/enabled")
 @login_required
 def recipe_enable(recipe_id: int) -> ResponseReturnValue:
+    """Switch any automation on or off, file-managed ones included (the switch is recorded and
+    ``recipes apply`` keeps it); switching on next to one doing the same work needs a confirmation."""
     recipe = _recipe_or_404(recipe_id)
-    if recipe.source == "file":
-        flash(_("This automation is managed by a file; change the file instead."), "error")
-        return redirect(url_for("web.recipe_detail", recipe_id=recipe.id))
     enabled = request.form.get("enabled") == "1"
     session = get_session()
-    set_enabled(session, recipe, enabled)
+    if enabled and not recipe.enabled:
+        confirmed = set(request.form.getlist("confirm_duplicate"))
+        duplicates = find_duplicates(session, {**recipe.definition, "key": recipe.key})
+        if any(str(d.id) not in confirmed for d in duplicates):
+            flash(_("Not enabled: %(names)s already does the same work, so each event would be handled twice. "
+                    "Confirm below to enable it anyway.", names=", ".join(f"“{d.name}”" for d in duplicates)),
+                  "error")
+            return redirect(url_for("web.recipe_detail", recipe_id=recipe.id))
+    set_enabled(session, recipe, enabled, by=current_user.id)
     session.commit()
     flash(_("Automation enabled.") if enabled else _("Automation disabled."), "success")
     return redirect(request.form.get("back") == "list" and url_for("web.recipes")

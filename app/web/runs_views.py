@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -27,10 +28,11 @@ from app.engine import references
 from app.engine.replay import ReplayError, replay_run, replay_runs
 from app.inputs import parse_int
 from app.models import RUN_STATUSES, Event, Recipe, Run, Step, utcnow
-from app.web import bp, metadata
+from app.web import bp, metadata, recovery
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # "10,000+ runs": counting a million rows for a pager is not worth a second
+LIVE_STATUSES = ("queued", "running", "retrying")
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
@@ -123,9 +125,14 @@ def run_detail(run_id: int) -> ResponseReturnValue:
         abort(404)
     steps = session.scalars(select(Step).where(Step.run_id == run.id).order_by(Step.position)).all()
     replays = session.scalars(select(Run).where(Run.replay_of_id == run.id).order_by(Run.id)).all()
+    refusal = flask_session.pop("replay_refusal", None)
+    if not isinstance(refusal, dict) or refusal.get("run_id") != run.id:
+        refusal = None
     return render_template("runs/detail.html", run=run, steps=steps, replays=replays,
                            event=session.get(Event, run.event_id) if run.event_id else None,
-                           failed_condition=_failed_condition(run.filter_result))
+                           failed_condition=_failed_condition(run.filter_result),
+                           live=run.status in LIVE_STATUSES, refusal=refusal,
+                           recovered_by=recovery.recovered_by(session, run) if run.status == "failed" else None)
 
 
 def _failed_condition(verdict: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -143,7 +150,9 @@ def run_replay(run_id: int) -> ResponseReturnValue:
         new_run = replay_run(session, run_id, mode=mode, force=request.form.get("force") == "1")
     except ReplayError as exc:
         session.rollback()
-        flash(str(exc), "error")
+        flash(recovery.refusal_text(exc), "error")
+        if exc.forceable:  # the run page offers the forced replay, naming what it may repeat
+            flask_session["replay_refusal"] = {"run_id": run_id, "mode": mode, "effects": list(exc.effects)}
         return redirect(url_for("web.run_detail", run_id=run_id))
     _notify_executor()
     flash(_("Replay queued as run #%(id)s.", id=new_run.id), "success")

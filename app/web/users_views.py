@@ -1,10 +1,12 @@
-"""Users (admins only): list, create, change role, deactivate or reactivate.
+"""Users (admins only): list, create, change role, reset a password, deactivate or reactivate.
 
-A generated password is shown once, right after creating the user. An admin cannot deactivate or
-demote themself, so there is always someone left who can manage users.
+A generated password is shown once, in the answer to creating the user or resetting their password.
+An admin cannot deactivate or demote themself, so there is always someone left who can manage users.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -12,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.auth import admin_required, create_user, generate_password
+from app.auth import admin_required, create_user, generate_password, reset_password
 from app.db import get_session
 from app.models import ROLES, User
 from app.web import bp
@@ -38,6 +40,10 @@ def users() -> ResponseReturnValue:
             if not form.password.data:
                 created_password = password
             form = UserForm(formdata=None)
+    return _users_page(session, form, created_password)
+
+
+def _users_page(session: Any, form: UserForm, created_password: str | None) -> str:
     people = session.scalars(select(User).order_by(User.email)).all()
     return render_template("users/list.html", users=people, form=form, roles=ROLES,
                            created_password=created_password)
@@ -54,6 +60,14 @@ def user_update(user_id: int) -> ResponseReturnValue:
     if user.id == current_user.id and action in ("deactivate", "role"):
         flash(_("You cannot deactivate or demote yourself."), "error")
         return redirect(url_for("web.users"))
+    if action == "password":
+        password = generate_password()
+        reset_password(session, user, password, actor=current_user.email)
+        session.commit()
+        flash(_("The password of %(email)s was reset.", email=user.email), "success")
+        # Shown on this answer only (never in a redirect's cookie or URL); no-store keeps it out of caches.
+        page = _users_page(session, UserForm(formdata=None), password)
+        return page, 200, {"Cache-Control": "no-store"}
     if action == "deactivate":
         user.active = False
     elif action == "activate":

@@ -13,27 +13,25 @@ Every POST writes the screen's values into the server-side draft first, so nothi
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.db import get_session
 from app.engine.filter_ops import OPERATORS
 from app.inputs import parse_int
-from app.models import Recipe
 from app.web import bp, drafts, metadata
+from app.web import wizard_checks as checks
 from app.web import wizard_collection as collection
 from app.web import wizard_data as data
+from app.web import wizard_finish as finish
 from app.web import wizard_schedule as schedule
-from app.web.engine import preview, save_recipe, set_enabled
+from app.web.engine import preview
 
 STEPS = ("trigger", "connect", "filters", "choices", "map", "finish")
 STEP_TITLES = {"trigger": _l("Trigger and action"), "connect": _l("Accounts"), "filters": _l("Filters"),
@@ -69,13 +67,15 @@ def wizard_step(draft_id: str, step: str) -> ResponseReturnValue:
     if step not in steps:
         return redirect(url_for("web.wizard_step", draft_id=draft_id, step=steps[0]))
     errors: list[str] = []
+    if request.method == "GET":
+        draft.pop("field_errors", None)  # shown only right after the POST that found them
     if request.method == "POST":
         errors = APPLY[step](draft, request.form) or []
         drafts.save_draft(draft)
         steps = steps_for(draft)
         go = request.form.get("go", "")
         if step == "finish" and go == "save" and not errors:
-            saved, errors = _finish(draft)
+            saved, errors = finish.finish(draft, STEP_TITLES)
             if saved is not None:
                 return redirect(url_for("web.recipe_detail", recipe_id=saved.id))
         elif go in ("next", "back") and step in steps and not errors:
@@ -152,13 +152,22 @@ def _trigger_context(draft: dict[str, Any]) -> dict[str, Any]:
 
 # -- connect -----------------------------------------------------------------------------------
 
-def _apply_connect(draft: dict[str, Any], form: Any) -> None:
+def _apply_connect(draft: dict[str, Any], form: Any) -> list[str]:
     document = draft["document"]
     if "trigger_connection" in form and data.needs_connection(document["trigger"].get("event", "")):
         document["trigger"]["connection"] = form["trigger_connection"]
     for i, step in enumerate(document.get("steps") or []):
         if f"step_connection_{i}" in form:
             step["connection"] = form[f"step_connection_{i}"]
+    if form.get("go") != "next":
+        return []
+    # An account the service refused cannot run anything: say so here, not at the first run.
+    session = get_session()
+    names = [document["trigger"].get("connection"), *(s.get("connection") for s in document.get("steps") or [])]
+    refused = [c for c in dict.fromkeys(data.connection_named(session, n) for n in names if n) if c is not None
+               and c.status == "error"]
+    return [_("The account “%(name)s” is in error (%(reason)s): fix it on its connection page, or choose another.",
+              name=c.name, reason=c.status_message or _("the service refused it")) for c in refused]
 
 
 def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +198,7 @@ def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
 
 # -- filters -----------------------------------------------------------------------------------
 
-def _apply_filters(draft: dict[str, Any], form: Any) -> None:
+def _apply_filters(draft: dict[str, Any], form: Any) -> list[str]:
     groups: list[list[dict[str, Any]]] = []
     action = form.get("edit", "")
     gi = 0
@@ -215,6 +224,13 @@ def _apply_filters(draft: dict[str, Any], form: Any) -> None:
     draft["pending_filters"] = groups
     draft["document"]["filters"] = drafts.groups_to_filters(
         [[c for c in g if c.get("field")] for g in groups])
+    if form.get("go") != "next":
+        draft.pop("field_errors", None)
+        return []
+    problems = {f"g{gi}c{ci}": problem for gi, group in enumerate(groups) for ci, condition in enumerate(group)
+                if condition.get("field") and (problem := checks.condition_problem(condition))}
+    draft["field_errors"] = problems
+    return checks.summary(problems)
 
 
 def _filters_context(draft: dict[str, Any]) -> dict[str, Any]:
@@ -222,6 +238,7 @@ def _filters_context(draft: dict[str, Any]) -> dict[str, Any]:
     groups = draft.get("pending_filters") or drafts.filter_groups(draft["document"].get("filters"))
     _payload, run = data.source_document(session, draft["document"])
     return {"groups": groups, "operators": OPERATORS, "fields": data.source_fields(session, draft["document"], 0),
+            "field_errors": draft.get("field_errors") or {},
             "source_run": run, "to_placeholder": drafts.path_to_placeholder, "value_to_form": drafts.value_to_form}
 
 
@@ -249,7 +266,7 @@ def _choices_context(draft: dict[str, Any]) -> dict[str, Any]:
 
 # -- map ---------------------------------------------------------------------------------------
 
-def _apply_map(draft: dict[str, Any], form: Any) -> None:
+def _apply_map(draft: dict[str, Any], form: Any) -> list[str]:
     steps = draft["document"].get("steps") or []
     for i, step in enumerate(steps):
         names = [key.split("|", 2)[2] for key in form if key.startswith(f"v|{i}|")]
@@ -271,6 +288,12 @@ def _apply_map(draft: dict[str, Any], form: Any) -> None:
             else:
                 current[name] = expr
         step["input"] = current
+    if form.get("go") != "next":
+        draft.pop("field_errors", None)
+        return []
+    problems = checks.missing_required(get_session(), draft["document"])
+    draft["field_errors"] = problems
+    return checks.summary(problems)
 
 
 def _schema_of(step: dict[str, Any], name: str) -> dict[str, Any]:
@@ -295,75 +318,12 @@ def _map_context(draft: dict[str, Any]) -> dict[str, Any]:
         blocks.append({"index": i, "step": step, "rows": rows, "problem": problem,
                        "service": metadata.title(found[0]) if found else "",
                        "fields": data.source_fields(session, draft["document"], i)})
-    return {"blocks": blocks, "format_choices": drafts.FORMAT_CHOICES}
-
-
-# -- finish ------------------------------------------------------------------------------------
-
-def _apply_finish(draft: dict[str, Any], form: Any) -> None:
-    document = draft["document"]
-    document["name"] = (form.get("name") or "").strip()
-    document["description"] = (form.get("description") or "").strip()
-    document["enabled"] = form.get("enabled") == "1"
-
-
-def _finish_context(draft: dict[str, Any]) -> dict[str, Any]:
-    import yaml
-
-    document = dict(draft["document"])
-    document.pop("key", None)
-    return {"yaml_text": yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)}
-
-
-def slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
-    if not text or not text[0].isalpha():
-        text = "automacao_" + text
-    return text[:56].rstrip("_").ljust(3, "x")
-
-
-def _unique_key(name: str) -> str:
-    session = get_session()
-    base = slug(name)
-    key, n = base, 2
-    while session.scalar(select(Recipe.id).where(Recipe.key == key)) is not None:
-        key, n = f"{base}_{n}", n + 1
-    return key
-
-
-def _finish(draft: dict[str, Any]) -> tuple[Recipe | None, list[str]]:
-    document = draft["document"]
-    if not document.get("name"):
-        return None, [_("Give the automation a name.")]
-    session = get_session()
-    if draft.get("recipe_id"):
-        recipe = session.get(Recipe, draft["recipe_id"])
-        document["key"] = recipe.key if recipe is not None else _unique_key(document["name"])
-    elif not document.get("key"):
-        document["key"] = _unique_key(document["name"])
-    document = {k: v for k, v in document.items() if v not in (None, "") or k in ("key", "name")}
-    if not document.get("filters"):
-        document.pop("filters", None)
-    result = save_recipe(session, document, source="wizard", owner_id=current_user.id)
-    if result.errors or result.recipe is None:
-        session.rollback()
-        return None, result.errors or [_("The automation could not be saved.")]
-    set_enabled(session, result.recipe, bool(document.get("enabled", True)))
-    session.commit()
-    drafts.delete_draft(draft)
-    upcoming = schedule.next_runs(result.recipe.definition)
-    if result.recipe.enabled and upcoming:
-        flash(_("Automation saved. Its next run is on %(when)s.", when=upcoming[0]["text"]), "success")
-    else:
-        flash(_("Automation saved. It runs on the next matching event.") if result.recipe.enabled
-              else _("Automation saved (disabled)."), "success")
-    return result.recipe, []
+    return {"blocks": blocks, "format_choices": drafts.FORMAT_CHOICES, "field_errors": draft.get("field_errors") or {}}
 
 
 APPLY: dict[str, Callable[[dict[str, Any], Any], list[str] | None]] = {
     "trigger": _apply_trigger, "connect": _apply_connect, "filters": _apply_filters,
-    "choices": _apply_choices, "map": _apply_map, "finish": _apply_finish, **collection.APPLY}
+    "choices": _apply_choices, "map": _apply_map, "finish": finish.apply, **collection.APPLY}
 CONTEXT: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "trigger": _trigger_context, "connect": _connect_context, "filters": _filters_context,
-    "choices": _choices_context, "map": _map_context, "finish": _finish_context, **collection.CONTEXT}
+    "choices": _choices_context, "map": _map_context, "finish": finish.context, **collection.CONTEXT}

@@ -114,3 +114,25 @@ def test_no_secret_in_any_runs_or_recipes_response(app: Flask, client, operator)
     for url in ("/api/runs", f"/api/runs/{run_id}", "/api/recipes", "/api/connectors"):
         body = client.get(url, headers=operator.headers).get_data(as_text=True)
         assert "$aact_hmlg_secret_key_123" not in body and "zapsign-secret-token-1" not in body
+
+
+def test_activating_a_duplicate_recipe_is_a_409_until_confirmed(app: Flask, client, operator) -> None:  # noqa: ANN001
+    _setup(app)
+    copy = {**RECIPE, "key": "charge_contract_again", "name": "Again"}
+    refused = client.post("/api/recipes", json=copy, headers=operator.headers)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "duplicate_recipes"
+    assert refused.json["error"]["details"][0]["key"] == "charge_contract"
+    assert refused.json["error"]["details"][0]["url"] == "/api/recipes/charge_contract"
+    assert client.get("/api/recipes/charge_contract_again", headers=operator.headers).status_code == 404
+    disabled = client.post("/api/recipes", json={**copy, "enabled": False}, headers=operator.headers)
+    assert disabled.status_code == 201  # saved switched off: nothing doubles
+    switched_on = client.patch("/api/recipes/charge_contract_again", json={"enabled": True}, headers=operator.headers)
+    assert switched_on.status_code == 409
+    confirmed = client.patch("/api/recipes/charge_contract_again?confirm_duplicates=1", json={"enabled": True},
+                             headers=operator.headers)
+    assert confirmed.status_code == 200 and confirmed.json["enabled"] is True
+    with app.app_context():
+        from app.models import Recipe
+
+        recipe = get_session().query(Recipe).filter_by(key="charge_contract_again").one()
+        assert recipe.switched_by_id == operator.id and recipe.switched_at is not None

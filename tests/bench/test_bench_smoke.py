@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from bench import engine_cost, ingest, latency
+from bench import drafts, engine_cost, ingest, latency
 
 
 def test_engine_cost_runs_and_both_sides_agree() -> None:
@@ -26,3 +26,9 @@ def test_ingest_fires_unique_events_at_both_servers_and_every_200_is_stored() ->
 def test_latency_measures_webhook_to_zapsign_call() -> None:
     result = latency.main(["--events", "2", "--timeout", "15"])
     assert result["events"] == 2 and result["p50_ms"] > 0
+
+
+def test_drafts_saves_concurrently_and_every_save_lands() -> None:
+    result = drafts.main(["--saves", "20", "--threads", "5"])
+    assert result["failed"] == 0 and result["revision"] == 21
+

@@ -65,6 +65,12 @@ def test_500_then_429_on_the_contract_is_retried_and_creates_one_document(stack:
     assert len(_documents(stack)) == 1
     contract = _step(stack, run.id, "contract")
     assert contract.attempt >= 2 and contract.output["reused"] is False
+    # Every attempt is kept, not only the last: the 500 and the 429 are there, then the success.
+    history = contract.history
+    assert [a["attempt"] for a in history] == list(range(1, contract.attempt + 1))
+    assert history[0]["status"] == "retrying" and history[0]["error"] and history[0]["error_kind"] == "transient"
+    assert history[-1]["status"] == "succeeded" and history[-1]["error"] is None
+    assert all(a["started_at"] and a["finished_at"] for a in history)
 
 
 def test_a_charge_made_behind_a_500_is_found_on_retry_not_made_again(stack: Stack) -> None:

@@ -106,7 +106,7 @@ def test_without_smtp_host_nothing_is_sent_and_a_line_is_logged(make_app: Callab
                                                                caplog: pytest.LogCaptureFixture) -> None:
     app = _app(make_app, 25, SMTP_HOST="")
     _fail(app, 7)
-    assert "not emailed: SMTP_HOST is not set" in caplog.text
+    assert "no e-mail connection is set for them and SMTP_HOST is not set" in caplog.text
     with app.app_context():
         assert get_session().scalar(select(Alert)).count == 1
 

@@ -67,7 +67,16 @@ def test_wizard_creates_an_enabled_recipe_the_engine_accepts(
     assert "MARINA COSTA" in preview and "R$ 1.234,56" in preview and "Sr(a). Marina Costa" in preview
     assert "variables.CPF" in preview  # that event has no CPF: the problem is named
     operator_client.post(f"{base}/map", data={"go": "next"})
+    # The seeded "Cobrança → contrato" already makes contracts from this account's charges: warned, not saved.
+    refused = operator_client.post(f"{base}/finish", data={"name": "Contrato automático", "enabled": "1",
+                                                           "go": "save"})
+    assert refused.status_code == 200
+    page = refused.get_data(as_text=True)
+    assert "Cobrança → contrato" in page and f'href="/automations/{seeded["recipe"]}"' in page
+    with app.app_context():
+        assert get_session().scalar(select(Recipe).where(Recipe.name == "Contrato automático")) is None
     response = operator_client.post(f"{base}/finish", data={"name": "Contrato automático", "enabled": "1",
+                                                            "confirm_duplicate": str(seeded["recipe"]),
                                                             "go": "save"})
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
@@ -123,7 +132,9 @@ def test_another_users_draft_is_not_found(
     assert admin_client.get(f"{base}/trigger").status_code == 404
 
 
-def test_file_recipes_are_read_only(operator_client: FlaskClient, seeded: dict[str, int], app: Flask) -> None:
+def test_file_recipes_are_edited_in_their_file_but_switched_off_here(
+    operator_client: FlaskClient, seeded: dict[str, int], app: Flask, operator: Any
+) -> None:
     with app.app_context():
         session = get_session()
         recipe = session.get(Recipe, seeded["recipe"])
@@ -131,7 +142,14 @@ def test_file_recipes_are_read_only(operator_client: FlaskClient, seeded: dict[s
         session.commit()
     assert operator_client.post(f"/automations/{seeded['recipe']}/edit").status_code == 403
     page = operator_client.get(f"/automations/{seeded['recipe']}").get_data(as_text=True)
-    assert "somente leitura" in page
+    assert "Gerenciada pelo arquivo recipes/charge_contract.yaml" in page and ">Desativar</button>" in page
+    answer = operator_client.post(f"/automations/{seeded['recipe']}/enabled", data={"enabled": "0"})
+    assert answer.status_code == 302
+    with app.app_context():
+        recipe = get_session().get(Recipe, seeded["recipe"])
+        assert not recipe.enabled and recipe.switched_by_id == operator.id and recipe.switched_at is not None
+    page = operator_client.get(f"/automations/{seeded['recipe']}").get_data(as_text=True)
+    assert "Desativada por " in page  # who switched it, and when
 
 
 def test_recipe_pages_name_the_trigger_in_words(operator_client: FlaskClient, seeded: dict[str, int]) -> None:

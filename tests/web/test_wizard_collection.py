@@ -3,7 +3,6 @@ preview against the Asaas double, and a saved recipe the engine accepts."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from app.db import get_session
 from app.engine.loader import load_recipe_document
 from app.engine.mapping import compile_mapping
 from app.engine.polling import event_key
-from app.models import Connection, Event, Recipe, utcnow
+from app.models import Connection, Event, Recipe, WizardDraft, utcnow
 from sandbox import asaas as asaas_double
 from sandbox.server import RunningServer
 
@@ -60,9 +59,9 @@ def _start(client: FlaskClient) -> str:
 
 
 def _draft_document(app: Flask, base: str) -> dict:
-    """The definition the draft holds (drafts are JSON files under the instance folder)."""
-    path = Path(app.instance_path) / "wizard_drafts" / f"{base.rsplit('/', 1)[1]}.json"
-    return json.loads(path.read_text(encoding="utf-8"))["document"]
+    """The definition the draft holds (drafts are rows of ``wizard_drafts``)."""
+    with app.app_context():
+        return get_session().get(WizardDraft, base.rsplit("/", 1)[1]).data["document"]
 
 
 def _days_form(*rows: tuple[str, str], **extra: str) -> dict[str, str]:

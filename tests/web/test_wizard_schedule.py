@@ -3,9 +3,7 @@ trigger's own errors, asks for no trigger account, and saves a recipe the engine
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from sqlalchemy import select
 from app.db import get_session
 from app.engine.loader import load_recipe_document
 from app.engine.polling import polling_recipes
-from app.models import Recipe
+from app.models import Recipe, WizardDraft
 from app.web import wizard_schedule
 from connectors.schedule.triggers import OUTPUT_SCHEMA
 from tests.web.test_wizard import _start
@@ -40,8 +38,8 @@ def sender(make_connection: Callable[..., int]) -> str:
 
 
 def _draft(app: Flask, base: str) -> dict[str, Any]:
-    path = Path(app.instance_path) / "wizard_drafts" / f"{base.rsplit('/', 1)[1]}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    with app.app_context():
+        return get_session().get(WizardDraft, base.rsplit("/", 1)[1]).data
 
 
 def _schedule(client: FlaskClient, base: str, go: str = "next", **fields: str) -> Any:
