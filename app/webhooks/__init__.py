@@ -58,17 +58,17 @@ def receive(uid: str):  # noqa: ANN201
 
 
 def _receive(uid: str):  # noqa: ANN202
-    db = lookup.database()  # Core, not the ORM session: see app/webhooks/lookup.py
     max_bytes = int(current_app.config.get("WEBHOOK_MAX_BYTES", 256 * 1024))
     if request.content_length is not None and request.content_length > max_bytes:
         return _answer(413, f"body larger than {max_bytes} bytes")
     if not UID.fullmatch(uid):
         return _answer(404, "no webhook endpoint here")
     try:
+        db = lookup.database()  # Core, not the ORM session: see app/webhooks/lookup.py
         connection = find_connection(db, uid)  # cached per process, checked against the row
-    except SQLAlchemyError:
-        log.exception("webhook: database unavailable while looking up a connection")
-        db.rollback()
+    except SQLAlchemyError as exc:  # the database refuses connections, or went away: Asaas sends again
+        log.error("webhook: database unavailable while looking up a connection: %s", _problem(exc))
+        lookup.close()
         return _answer(503, "temporarily unable to accept deliveries; retry later")
     except VaultError:
         log.exception("webhook for connection %s: credentials cannot be decrypted", uid)

@@ -262,3 +262,16 @@ def test_a_changed_or_deleted_connection_is_seen_by_the_next_delivery_despite_th
         session.delete(session.get(Connection, asaas.id))
         session.commit()
     assert post(client, asaas, envelope(event_id="evt_cache_4"), token=new_token).status_code == 404
+
+
+def test_a_database_that_refuses_connections_is_a_503_never_a_500(
+        app: Flask, client, asaas: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.webhooks import lookup
+
+    def refused() -> Any:
+        raise OperationalError("connect", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(lookup, "database", refused)
+    response = post(client, asaas, envelope())
+    assert response.status_code == 503
+    assert "retry later" in response.get_json()["error"]["message"]
