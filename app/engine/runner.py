@@ -26,16 +26,14 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine import clock, hooks, locks, references
+from app.engine import hooks, references, stepio
 from app.engine.compiled import RecipeUnusable, compiled_recipe
 from app.engine.fence import LeaseLost, RunSettings, commit_outcome, heartbeat
 from app.engine.fence import commit as _commit
@@ -43,6 +41,7 @@ from app.engine.mapping import MappingError, check_required
 from app.engine.retry import RetryPolicy
 from app.engine.slots import SLOTS, DestinationBusy
 from app.engine.spec import RecipeSpec, StepSpec
+from app.engine.stepio import chain_started_at
 from app.logcontext import run_id_var, step_var
 from app.models import Connection, Event, Recipe, Run, Step, utcnow
 from app.vault import REDACTOR
@@ -51,13 +50,11 @@ from connectors.sdk import (
     Action,
     ConfigError,
     ConnectorError,
-    Context,
     DeferredError,
     PermanentError,
     RateLimitedError,
     SkipError,
     TransientError,
-    mask_sensitive,
 )
 
 log = logging.getLogger("ponte.engine.runner")
@@ -139,7 +136,7 @@ def _execute(session: Session, run_id: int, settings: RunSettings, attempt: int 
     _commit(session, run, settings)
 
     steps = {s.position: s for s in session.scalars(select(Step).where(Step.run_id == run.id))}
-    since = _chain_started_at(session, run)
+    since = chain_started_at(session, run)
     try:
         output = _trigger_step(session, run, recipe, spec, steps, settings, since)
         if spec.filters is not None:
@@ -179,12 +176,12 @@ def _trigger_step(session: Session, run: Run, recipe: Recipe, spec: RecipeSpec, 
         step = _begin_step(session, run, 0, TRIGGER_STEP, spec.trigger.event, existing, payload, settings)
 
         def produce() -> dict[str, Any]:
-            ctx = _context(connection, step, settings, since, session.get_bind())
+            ctx = stepio.context(connection, step, settings, since, session.get_bind())
             produced: dict[str, Any] = trigger.output(ctx, payload, spec.trigger.options or {})
             return produced
 
         output = _call(session, run, step, produce, connection, settings)
-    run.trigger_output = _for_storage(output, spec.trigger.event)
+    run.trigger_output = stepio.for_storage(output, spec.trigger.event)
     references.record(session, run, spec.trigger.event, output)
     _commit(session, run, settings)
     return dict(output)
@@ -204,7 +201,7 @@ def _run_action(session: Session, run: Run, step_spec: StepSpec, position: int, 
     step = _begin_step(session, run, position, step_spec.key, step_spec.action, existing, None, settings)
     try:
         mapped = step_spec.mapping.apply(doc)
-        step.input = _for_storage(mapped.value, step_spec.action)
+        step.input = stepio.for_storage(mapped.value, step_spec.action)
         problems = check_required(mapped, action.input_schema, mapped.missing)
         if problems:
             raise MappingFailed("; ".join(str(p) for p in problems))
@@ -215,7 +212,7 @@ def _run_action(session: Session, run: Run, step_spec: StepSpec, position: int, 
         raise StepFailed(error, step, None) from None
 
     def act() -> Any:
-        return action.run(_context(connection, step, settings, since, session.get_bind()), mapped.value)
+        return action.run(stepio.context(connection, step, settings, since, session.get_bind()), mapped.value)
 
     return _call(session, run, step, act, connection, settings)
 
@@ -249,7 +246,7 @@ def _end_step(session: Session, run: Run, step: Step, status: str, settings: Run
 
     def apply() -> None:
         step.status = status
-        step.output = _for_storage(output, step.action_key)
+        step.output = stepio.for_storage(output, step.action_key)
         step.error = error
         step.error_kind = kind
         step.finished_at = finished
@@ -433,63 +430,11 @@ def _finish(session: Session, run: Run, status: str, settings: RunSettings) -> s
     return status
 
 
-def _chain_started_at(session: Session, run: Run) -> datetime:
-    """When the first run of this replay chain was created: no step's earlier attempt is older."""
-    created, parent = run.created_at, run.replay_of_id
-    while parent is not None:
-        created, parent = session.execute(select(Run.created_at, Run.replay_of_id).where(Run.id == parent)).one()
-    return _aware(created)
-
-
-@contextmanager
-def _exclusive(bind: Any, name: str) -> Iterator[None]:
-    """``Context.exclusive``: a database lock; a wait too long becomes a retry, not a failure."""
-    try:
-        with locks.exclusive(bind, name):
-            yield
-    except locks.LockTimeout as exc:
-        raise TransientError("another run holds this record right now; trying again shortly",
-                             internal_message=str(exc), retry_after=30) from None
-
-
-def _context(connection: Connection | None, step: Step, settings: RunSettings, since: datetime,
-             bind: Any) -> Context:
-    """The connector's view of one call; a trigger that needs no account (a schedule) gets no config."""
-    return Context(
-        config=connection.config() if connection is not None else {},
-        logger=logging.getLogger(f"ponte.connector.{connection.connector_key if connection else step.action_key}"),
-        idempotency_key=step.idempotency_key,
-        attempt=step.attempt,
-        connection_name=connection.name if connection is not None else "",
-        sleep=settings.sleep,
-        first_attempt_at=since,
-        previous_attempt_at=_aware(step.possible_effect_at) if step.possible_effect_at else None,
-        wait_scale=settings.retry_scale,
-        lock=partial(_exclusive, bind),
-        timezone=clock.zone_name(),
-    )
-
-
 def _connection_by_name(session: Session, name: str) -> Connection:
     connection = session.scalar(select(Connection).where(Connection.name == name))
     if connection is None:
         raise ConfigError(f"connection {name!r} does not exist (create it, or fix the recipe)")
     return connection
-
-
-def _for_storage(value: Any, qualified_key: str) -> Any:
-    """What is written of a step's data: the connector's sensitive fields and every known secret masked.
-
-    The run goes on with the real values in memory; only the stored copy is masked. Secrets are known
-    to this process as soon as it decrypts the connection, which it did to make the call.
-    """
-    if value is None:
-        return None
-    try:
-        sensitive = registry.get_connector(qualified_key.split(".")[0]).sensitive
-    except Exception:  # noqa: BLE001 - an unknown connector has no sensitive fields to mask
-        sensitive = frozenset()
-    return REDACTOR.mask_values(mask_sensitive(value, sensitive))
 
 
 def _clean(message: str) -> str:

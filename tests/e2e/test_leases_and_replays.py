@@ -316,7 +316,7 @@ def test_replay_from_the_trigger_follows_a_step_that_moved_and_refuses_one_that_
 
 
 def test_a_step_searches_for_its_earlier_result_from_the_start_of_the_replay_chain(stack: Stack) -> None:
-    from app.engine.runner import _chain_started_at
+    from app.engine.stepio import chain_started_at as _chain_started_at
 
     with stack.app.app_context():
         session = get_session()
