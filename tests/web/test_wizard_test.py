@@ -31,8 +31,9 @@ CREATED_DOC = {"token": "doc-token-0001", "name": "Contrato de prestação de se
                "signers": [{"token": "signer-0001", "name": "Marina Costa", "email": "marina@example.com",
                             "sign_url": "https://app.zapsign.test/verificar/signer-0001", "status": "new"}]}
 TEXT = {
-    "pt_BR": {"template": "Contrato de prestação de serviços", "sample": "evento de exemplo", "confirm": "Enviar de verdade?",
-              "sent": "Enviado de verdade.", "again": "já tinha sido enviado", "changed": "mudou desde que você confirmou"},
+    "pt_BR": {"template": "Contrato de prestação de serviços", "sample": "evento de exemplo",
+              "confirm": "Enviar de verdade?", "sent": "Enviado de verdade.", "again": "já tinha sido enviado",
+              "changed": "mudou desde que você confirmou"},
     "en": {"template": "Contrato de prestação de serviços", "sample": "sample event", "confirm": "Send for real?",
            "sent": "Sent for real.", "again": "had already been sent", "changed": "changed since you confirmed"},
 }
@@ -175,7 +176,8 @@ def test_an_empty_event_field_is_shown_at_its_field_and_nothing_can_be_sent(
     base = _start(operator_client, "asaas_charge_to_contract",
                   {"trigger_connection": "asaas", "step_connection_0": "zapsign"})
     panel = operator_client.get(f"{base}/test?sample=event:{event}").get_data(as_text=True)
-    field = re.search(r'<div class="test-field invalid" data-field="variables.EMAIL DO CLIENTE">(.*?)</div>', panel, re.S)
+    field = re.search(r'<div class="test-field invalid" data-field="variables.EMAIL DO CLIENTE">(.*?)</div>',
+                      panel, re.S)
     assert field and "$.customer.email não tem valor neste evento" in field.group(1)
     assert 'id="test-send"' not in panel
     assert operator_client.get(f"{base}/test/confirm?sample=event:{event}").status_code == 409
