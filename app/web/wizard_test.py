@@ -8,6 +8,7 @@ not listed with the runs and never counts as a failure on the dashboard.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from app.db import get_session
 from app.engine import trial
 from app.engine.fence import RunSettings
 from app.engine.loader import load_recipe_document
+from app.engine.locks import LockTimeout
 from app.engine.preview import preview_spec
 from app.engine.spec import RecipeSpec
 from app.models import Event, Run
@@ -31,6 +33,7 @@ from app.web import wizard_test_fields as fields
 from connectors.sdk import ConnectorError
 
 RECENT_EVENTS = 5
+log = logging.getLogger("ponte.web.wizard_test")
 
 
 @dataclass
@@ -112,6 +115,10 @@ def build_panel(draft: dict[str, Any], chosen: str) -> Panel:
         panel.problem = _("%(service)s could not be read for this event: %(message)s",
                           service=_service(event_key), message=exc.user_message)
         return panel
+    except Exception:  # noqa: BLE001 - an event the trigger cannot read is shown, never a 500
+        log.warning("test panel: the trigger could not read %s", chosen, exc_info=True)
+        panel.problem = _("This event cannot be read by its trigger; choose another one.")
+        return panel
     result = preview_spec(spec, panel.output)
     panel.filters = result["filters"]
     specs = list(spec.steps)
@@ -179,7 +186,12 @@ def wizard_test_send(draft_id: str) -> ResponseReturnValue:
                                notice=_("The automation or the event changed since you confirmed: review the "
                                         "input below and confirm again.")), 409
     settings = RunSettings(retry_scale=float(current_app.config.get("RETRY_DELAY_SCALE", 1.0)))
-    result = trial.send(get_session(), panel.spec, panel.output, panel.key, actor=current_user.email,
-                        sample=panel.chosen, settings=settings)
+    try:
+        result = trial.send(get_session(), panel.spec, panel.output, panel.key, actor=current_user.email,
+                            sample=panel.chosen, settings=settings)
+    except LockTimeout:
+        return render_template("wizard/_test.html", draft_id=draft_id, panel=panel,
+                               notice=_("This test is still being sent from another click or tab: wait a "
+                                        "moment, then send it again to see its result.")), 409
     return render_template("wizard/_test_result.html", draft_id=draft_id, panel=panel, result=result,
                            outcomes=[fields.outcome_view(o) for o in result.steps])

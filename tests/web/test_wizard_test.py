@@ -232,3 +232,35 @@ def test_signed_to_charge_shows_both_steps_and_sends_them_in_order(
     body = json.loads(charge.calls[0].request.body)
     assert body["customer"] == "cus_000000000777"  # the real output of step 1, not the sample's
     assert body["externalReference"] == f"{key}-2"
+
+
+@responses.activate
+def test_bad_input_is_a_4xx_with_a_message_never_a_500(
+    app: Flask, admin_client: FlaskClient, operator_client: FlaskClient, accounts: dict[str, int], lookups: None
+) -> None:
+    base = _start(operator_client, "asaas_charge_to_contract",
+                  {"trigger_connection": "asaas", "step_connection_0": "zapsign"})
+    assert admin_client.get(f"{base}/test").status_code == 404  # another person's draft
+    assert admin_client.post(f"{base}/test/send", data={"sample": "sample", "key": "x"}).status_code == 404
+    # No real event yet: the sample, said so; an unknown sample falls back to it.
+    panel = operator_client.get(f"{base}/test?sample=event:999999").get_data(as_text=True)
+    assert "Ainda não chegou nenhum evento real" in panel and 'value="sample" selected' in panel
+    missing = operator_client.post(f"{base}/test/send", data={"sample": "sample"})
+    assert missing.status_code == 409 and "confirme de novo" in missing.get_data(as_text=True)
+    assert operator_client.get("/automations/wizard/nope/test").status_code == 404
+    assert not responses.calls
+
+
+@responses.activate
+def test_an_event_the_service_cannot_complete_is_said_in_the_panel(
+    app: Flask, operator_client: FlaskClient, accounts: dict[str, int], lookups: None
+) -> None:
+    event = _charge(app, accounts)
+    responses.get(f"{ASAAS}/customers/{CUSTOMER['id']}", status=401, json={"errors": [
+        {"code": "invalid_access_token", "description": "A chave de API fornecida é inválida"}]})
+    base = _start(operator_client, "asaas_charge_to_contract",
+                  {"trigger_connection": "asaas", "step_connection_0": "zapsign"})
+    response = operator_client.get(f"{base}/test?sample=event:{event}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Não foi possível ler o Asaas para este evento" in page
+    assert 'id="test-send"' not in page
