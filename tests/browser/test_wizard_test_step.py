@@ -19,6 +19,7 @@ from app.models import Event, Run
 from sandbox import asaas as asaas_double
 from sandbox import zapsign as zapsign_double
 from tests.browser.conftest import OPERATOR, Stack, login
+from tests.browser.test_no_english_in_pt_br import _english
 
 pytestmark = pytest.mark.browser
 
@@ -96,6 +97,7 @@ def test_a_real_charge_is_tested_and_creates_exactly_one_document(
     expect(panel.locator("[data-field='variables.VALOR'] dd")).to_contain_text("R$ 1.234,56")
     expect(panel.locator("[data-field='variables.CPF'] dd")).to_contain_text("529.982.247-25")
     stack.shot(page, f"wizard-test-input-{locale}")
+    assert locale != "pt_BR" or not _english(page), _english(page)
 
     before = len(_documents(stack))
     page.get_by_role("button", name=TEXT[locale]["send"]).click()
@@ -107,12 +109,14 @@ def test_a_real_charge_is_tested_and_creates_exactly_one_document(
     key = confirm.locator("input[name=key]").get_attribute("value")
     sample = confirm.locator("input[name=sample]").get_attribute("value")
     stack.shot(page, f"wizard-test-confirm-{locale}")
+    assert locale != "pt_BR" or not _english(page), _english(page)
 
     page.locator("#test-confirm").dblclick()
     expect(panel.locator(".test-result")).to_contain_text(TEXT[locale]["sent"], timeout=20_000)
     expect(panel.locator(".test-outcome a").first).to_have_attribute("href", re.compile(
         re.escape(_documents(stack)[-1]["signers"][0]["token"])))  # the signing link of the new document
     stack.shot(page, f"wizard-test-sent-{locale}")
+    assert locale != "pt_BR" or not _english(page), _english(page)
     statuses = page.evaluate(RESUBMIT, [base.replace(stack.ponte.url, "") + "/test/send",
                                         {"key": key, "sample": sample}])
     assert statuses == [200, 200, 200]
