@@ -79,9 +79,13 @@ def samples(session: Session, document: dict[str, Any]) -> tuple[list[Sample], l
     event_key, connection, options = _trigger(document)
     events = trial.recent_events(session, event_key, connection, options, limit=RECENT_EVENTS)
     outputs = _run_outputs(session, [e.id for e in events])
+    found = metadata.trigger_of(event_key)
+    title = metadata.title(*found) if found is not None else event_key
     out = []
     for event in events:
-        line = metadata.summary(event_key, outputs.get(event.id) or event.payload) or event.event_type
+        # The trigger's line about the event (a run's stored output says most; the raw delivery may do),
+        # else the trigger's title and the event's number: never the service's raw event name.
+        line = metadata.summary(event_key, outputs.get(event.id) or event.payload) or f"{title} #{event.id}"
         out.append(Sample(f"event:{event.id}", f"{line} · {fields.day_of(event.received_at)}"))
     out.append(Sample(trial.SAMPLE, _("The connector's sample event (made-up data)")))
     return out, events

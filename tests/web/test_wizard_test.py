@@ -222,6 +222,7 @@ def test_signed_to_charge_shows_both_steps_and_sends_them_in_order(
                   {"trigger_connection": "zapsign", "step_connection_0": "asaas", "step_connection_1": "asaas"})
     panel = operator_client.get(f"{base}/test").get_data(as_text=True)
     assert f'value="event:{event}" selected' in panel
+    assert f"Documento assinado #{event} · 05/12/2026" in panel  # no run yet: the trigger's title, not doc_signed
     assert panel.count('class="test-step"') == 2
     assert "amostra" in panel  # step 2's customer is the sample's until step 1 really runs
     key = _key(operator_client.get(f"{base}/test/confirm?sample=event:{event}").get_data(as_text=True))
