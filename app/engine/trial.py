@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -153,21 +153,26 @@ def send(session: Session, spec: RecipeSpec, output: Mapping[str, Any], key: str
         row.detail = {**before, "status": "sending", "attempt": attempt, "sample": sample,
                       "first_attempt_at": first.isoformat(), "attempt_started_at": now.isoformat()}
         session.commit()  # the claim is on record before anything is called
-        outcomes = _run_steps(session, spec, output, key, attempt, first, previous, done, settings)
-        status = "done" if all(o.status == "succeeded" for o in outcomes) else "failed"
-        wrote = any(o.may_have_written for o in outcomes)
-        effect = utcnow().isoformat() if wrote else (previous.isoformat() if previous else None)
-        row.detail = {**row.detail, "status": status, "possible_effect_at": effect,
-                      "steps": [{"key": o.key, "action": o.action, "status": o.status, "error": o.error,
-                                 "kind": o.kind, "output": stepio.for_storage(o.output, o.action)}
-                                for o in outcomes]}
-        session.commit()
+        claim = row
+
+        def record(outcomes: list[StepOutcome], status: str = "sending") -> None:
+            """Each step's outcome is committed as it happens: a crash keeps what already succeeded."""
+            wrote = any(o.may_have_written for o in outcomes)
+            effect = utcnow().isoformat() if wrote else (previous.isoformat() if previous else None)
+            claim.detail = {**claim.detail, "status": status, "possible_effect_at": effect,
+                            "steps": [{"key": o.key, "action": o.action, "status": o.status, "error": o.error,
+                                       "kind": o.kind, "output": stepio.for_storage(o.output, o.action)}
+                                      for o in outcomes]}
+            session.commit()
+
+        outcomes = _run_steps(session, spec, output, key, attempt, first, previous, done, settings, record)
+        record(outcomes, "done" if all(o.status == "succeeded" for o in outcomes) else "failed")
         return SendResult(key, outcomes, attempt=attempt)
 
 
 def _run_steps(session: Session, spec: RecipeSpec, output: Mapping[str, Any], key: str, attempt: int,
                first: datetime, previous: datetime | None, done: dict[str, dict[str, Any]],
-               settings: RunSettings) -> list[StepOutcome]:
+               settings: RunSettings, record: Callable[[list[StepOutcome]], None]) -> list[StepOutcome]:
     """The steps in order; the first failure stops the rest (they read its output)."""
     doc: dict[str, Any] = {**output, "steps": {}}
     outcomes: list[StepOutcome] = []
@@ -184,6 +189,7 @@ def _run_steps(session: Session, spec: RecipeSpec, output: Mapping[str, Any], ke
             continue
         outcome = _run_step(session, step_spec, position, doc, key, attempt, first, previous, settings)
         outcomes.append(outcome)
+        record(outcomes)
         doc["steps"][step_spec.key] = outcome.output
         failed = outcome.status != "succeeded"
     return outcomes

@@ -125,3 +125,35 @@ def test_a_retried_test_does_not_call_a_step_that_already_succeeded(ctx: Flask) 
     sent = [c for c in responses.calls if c.request.method == "POST" and "/payments" in c.request.url]
     assert json.loads(sent[-1].request.body)["customer"] == "cus_000000000777"
     assert json.loads(sent[-1].request.body)["externalReference"] == f"{key}-2"
+
+
+class WorkerDied(BaseException):
+    """The process stops mid-call (not an error any code handles)."""
+
+
+@responses.activate
+def test_a_send_that_died_after_its_first_step_keeps_it_and_looks_before_charging(ctx: Flask) -> None:
+    responses.get(f"{ASAAS}/customers", json={"object": "list", "hasMore": False, "totalCount": 0, "data": []})
+    made = responses.post(f"{ASAAS}/customers", json={"object": "customer", "id": "cus_000000000888",
+                                                     "name": "Marina Costa", "cpfCnpj": "24971563792"})
+
+    def die(request: Any) -> tuple[int, dict[str, str], str]:
+        raise WorkerDied()
+
+    responses.add_callback(responses.POST, f"{ASAAS}/payments", callback=die)
+    spec, key = _spec(CHARGE), "ponte-test-died000001"
+    with Session(get_db(ctx).engine) as session, pytest.raises(WorkerDied):
+        trial.send(session, spec, OUTPUT, key, settings=NO_WAIT)
+    row = get_session().query(AuditEvent).filter_by(subject=key).one()
+    assert row.detail["status"] == "sending" and [s["status"] for s in row.detail["steps"]] == ["succeeded"]
+
+    responses.replace(responses.POST, f"{ASAAS}/payments", json={
+        "object": "payment", "id": "pay_000000000888", "customer": "cus_000000000888", "value": 1500.0,
+        "billingType": "BOLETO", "status": "PENDING", "dueDate": "2026-12-20"})
+    search = responses.get(f"{ASAAS}/payments", json={"object": "list", "hasMore": False, "totalCount": 0,
+                                                      "data": []})
+    with Session(get_db(ctx).engine) as session:
+        result = trial.send(session, spec, OUTPUT, key, settings=NO_WAIT)
+    assert result.ok and result.attempt == 2
+    assert len(made.calls) == 1  # the customer step is kept, not called again
+    assert search.calls and f"externalReference={key}-2" in search.calls[0].request.url  # looked first
