@@ -30,6 +30,7 @@ from app.models import Event, Run
 from app.web import bp, drafts, metadata
 from app.web import wizard_data as data
 from app.web import wizard_test_fields as fields
+from app.web.engine_text import engine_text
 from connectors.sdk import ConnectorError
 
 RECENT_EVENTS = 5
@@ -117,7 +118,7 @@ def build_panel(draft: dict[str, Any], chosen: str) -> Panel:
         panel.output = _output(document, connection, options, chosen, events)
     except ConnectorError as exc:
         panel.problem = _("%(service)s could not be read for this event: %(message)s",
-                          service=_service(event_key), message=exc.user_message)
+                          service=_service(event_key), message=engine_text(exc.user_message))
         return panel
     except Exception:  # noqa: BLE001 - an event the trigger cannot read is shown, never a 500
         log.warning("test panel: the trigger could not read %s", chosen, exc_info=True)

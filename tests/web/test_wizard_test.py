@@ -198,6 +198,8 @@ def test_the_services_error_is_shown_and_nothing_is_recorded_as_a_run(
     page = operator_client.post(f"{base}/test/send", data={"sample": f"event:{event}", "key": key}).get_data(
         as_text=True)
     assert "Modelo não encontrado" in page
+    said = {"pt_BR": "ZapSign recusou o pedido (HTTP 400)", "en": "ZapSign refused the request (HTTP 400)"}
+    assert said[locale] in page
     assert ("recusado pelo serviço" if locale == "pt_BR" else "refused by the service") in page
     with app.app_context():
         session = get_session()
@@ -264,4 +266,5 @@ def test_an_event_the_service_cannot_complete_is_said_in_the_panel(
     response = operator_client.get(f"{base}/test?sample=event:{event}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Não foi possível ler o Asaas para este evento" in page
+    assert "Asaas recusou as credenciais (HTTP 401): A chave de API fornecida é inválida" in page
     assert 'id="test-send"' not in page
