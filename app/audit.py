@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from app.models import AuditEvent
 
 ACTIONS = ("login.succeeded", "login.failed", "login.throttled", "login.locked", "login.unlocked",
-           "token.created", "token.refused", "token.revoked")
+           "token.created", "token.refused", "token.revoked",
+           "automation.test_sent")  # the wizard's real test send (app/engine/trial.py writes its own row)
 
 
 def client_address() -> str:

@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
         runs_views,
         users_views,
         wizard,
+        wizard_test,
     )
 
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)

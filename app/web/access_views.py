@@ -31,6 +31,7 @@ AUDIT_LABELS = {
     "token.created": _l("token created"),
     "token.refused": _l("token refused"),
     "token.revoked": _l("token revoked"),
+    "automation.test_sent": _l("automation test sent for real"),
 }
 
 
