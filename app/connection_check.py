@@ -84,7 +84,8 @@ def try_config(connector: Any, config: Mapping[str, Any], *, name: str = "") -> 
     """Ask the service whether ``config`` works; never raises for what the service answers."""
     from connectors.sdk import Context
 
-    REDACTOR.add_secrets_of({k: v for k, v in config.items() if isinstance(v, str)})
+    props = (getattr(connector, "auth_schema", None) or {}).get("properties", {})
+    REDACTOR.add_secrets_of({k: v for k, v in config.items() if (props.get(k) or {}).get("writeOnly")})
     try:
         ctx = Context(config=dict(config), connection_name=name, sleep=_no_wait)
         detail = str(connector.test_credentials(ctx) or "ok")
