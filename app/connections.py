@@ -13,8 +13,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
 
-from app.inputs import parse_int
 from app.connection_check import CheckResult, record, try_config, try_connection
+from app.inputs import parse_int
 from app.models import Connection
 from app.vault import MASK, VaultError
 

@@ -13,8 +13,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.widgets import PasswordInput
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import PasswordInput
 
 from app.inputs import parse_int
 from app.models import ROLES
