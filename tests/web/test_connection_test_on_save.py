@@ -3,7 +3,7 @@ and then show as in error wherever they are picked, in pt-BR and English."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import responses
@@ -142,3 +142,26 @@ def test_the_wizard_picker_flags_it_and_moving_on_needs_a_confirmation(
     assert blocked.status_code == 200 and "A conta “zapsign” está com erro" in blocked.get_data(as_text=True)
     confirmed = operator_client.post(f"{base}/connect", data={**choice, "use_in_error": "1"})
     assert confirmed.status_code == 302 and confirmed.location.endswith("/filters")
+
+
+def test_the_collection_wizard_asks_for_the_same_confirmation(
+    operator_client: FlaskClient, app: Flask, make_connection: Callable[..., int]
+) -> None:
+    asaas = make_connection("asaas", "Asaas produção", api_key=ASAAS_KEY)
+    make_connection("email", "SMTP financeiro", host="127.0.0.1", port=2525, security="none",
+                    from_address="financeiro@example.com")
+    with app.app_context():
+        session = get_session()
+        session.get(Connection, asaas).status = "error"
+        session.get(Connection, asaas).status_reason = "unauthorized"
+        session.commit()
+    response = operator_client.post("/automations/new", data={"template": "asaas_collection_rule"})
+    base = response.location.rsplit("/", 1)[0]
+    page = operator_client.get(f"{base}/accounts").get_data(as_text=True)
+    assert "⚠ Asaas produção (com erro)" in page and 'id="use-in-error"' in page
+    choice = {"payments_connection": "Asaas produção", "email_connection": "SMTP financeiro", "go": "next"}
+    blocked = operator_client.post(f"{base}/accounts", data=choice)
+    assert blocked.status_code == 200
+    assert "A conta “Asaas produção” está com erro (O serviço recusou a chave" in blocked.get_data(as_text=True)
+    confirmed = operator_client.post(f"{base}/accounts", data={**choice, "use_in_error": "1"})
+    assert confirmed.location.endswith("/steps")
