@@ -205,6 +205,7 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "SCHEDULER_LEASE_SECONDS": _int,
     "WEBHOOK_MAX_BYTES": _int,
     "WEBHOOK_AUTO_REGISTER": _bool,
+    "CONNECTION_TEST_ON_SAVE": _bool,
     "WEBHOOK_ALERT_EMAIL": _str,
     "WEBHOOK_HEALTH_SECONDS": _int,
     "CATCHUP_INTERVAL_SECONDS": _int,
