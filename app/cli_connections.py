@@ -281,14 +281,15 @@ def test(name: str, as_json: bool) -> None:
     """Ask the service with the connection's credentials; print its answer; exit 1 when it refuses."""
     connection = _by_name(name)
     try:
-        ok, message = check_connection(connection)
+        result = check_connection(connection)
     except ConnectionInputError as exc:
         raise click.ClickException(str(exc)) from None
+    ok, message = result.ok, result.detail
     get_session().commit()
     outcome = auto_register(get_session(), connection, current_app.config) if ok else None
     if as_json:
         emit({"name": connection.name, "connector": connection.connector_key, "ok": ok, "status": connection.status,
-              "message": message, "webhook": outcome.as_dict() if outcome else None}, ok=ok)
+              "reason": result.reason, "message": message, "webhook": outcome.as_dict() if outcome else None}, ok=ok)
         return
     if not ok:
         raise click.ClickException(f"connection {name!r} failed its test: {message}")

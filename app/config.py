@@ -51,6 +51,8 @@ class Config:
     # Webhooks set up by API (app/webhook_setup.py), watched and caught up (app/webhook_watch.py,
     # app/catchup.py); docs/webhooks.md explains each setting.
     WEBHOOK_AUTO_REGISTER = True  # register on connection create and test
+    # Ask the service before saving a connection from the pages or the API (app/connection_check.py).
+    CONNECTION_TEST_ON_SAVE = True
     WEBHOOK_ALERT_EMAIL = ""  # where Asaas sends its own failure notices; empty: the first admin
     WEBHOOK_HEALTH_SECONDS = 600  # how often each webhook queue is read
     CATCHUP_INTERVAL_SECONDS = 3600  # how often the catch-up lists what changed in the services
@@ -121,6 +123,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"  # noqa: S105 (tests only)
     WTF_CSRF_ENABLED = False
     WEBHOOK_AUTO_REGISTER = False  # tests that exercise it turn it on
+    CONNECTION_TEST_ON_SAVE = False  # likewise (tests/web/test_connection_test_on_save.py)
 
 
 MODES: dict[str, type[Config]] = {
@@ -202,6 +205,7 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "SCHEDULER_LEASE_SECONDS": _int,
     "WEBHOOK_MAX_BYTES": _int,
     "WEBHOOK_AUTO_REGISTER": _bool,
+    "CONNECTION_TEST_ON_SAVE": _bool,
     "WEBHOOK_ALERT_EMAIL": _str,
     "WEBHOOK_HEALTH_SECONDS": _int,
     "CATCHUP_INTERVAL_SECONDS": _int,

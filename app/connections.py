@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
 
+from app.connection_check import CheckResult, record, try_config, try_connection
 from app.inputs import parse_int
 from app.models import Connection
 from app.vault import MASK, VaultError
@@ -29,6 +30,19 @@ class ConnectionInputError(Exception):
 
     def __str__(self) -> str:
         return "\n".join([self.message, *(f"  - {e}" for e in self.errors)])
+
+
+class ConnectionTestFailed(ConnectionInputError):
+    """The service refused the values about to be saved; ``result`` says why (nothing was saved).
+
+    Saving anyway is the caller's explicit choice (``save_anyway=True``): the connection is then
+    stored marked as in error, so every picker flags it.
+    """
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(f"the service refused the connection: {result.detail}",
+                         [f"(connection): {result.detail}"])
+        self.result = result
 
 
 def _registry() -> Any:
@@ -126,10 +140,23 @@ def checked_name(name: str) -> str:
     return name
 
 
+def _tested(connector: Any, config: Mapping[str, Any], name: str, *, save_anyway: bool) -> CheckResult:
+    """Ask the service before saving; ConnectionTestFailed unless it accepted or the user insisted."""
+    result = try_config(connector, config, name=name)
+    if not result.ok and not save_anyway:
+        raise ConnectionTestFailed(result)
+    return result
+
+
 def create_connection(
-    session: Session, *, connector_key: str, name: str, values: Mapping[str, Any]
+    session: Session, *, connector_key: str, name: str, values: Mapping[str, Any],
+    test: bool = False, save_anyway: bool = False,
 ) -> Connection:
-    """Validate and add a connection (the caller commits). Raises ConnectionInputError with all errors."""
+    """Validate and add a connection (the caller commits). Raises ConnectionInputError with all errors.
+
+    With ``test``, the service is asked first (:mod:`app.connection_check`); a refusal raises
+    ConnectionTestFailed, or with ``save_anyway`` is saved marked as in error.
+    """
     connector = get_connector(connector_key)
     if not getattr(connector, "needs_connection", True):
         raise ConnectionInputError(f"{connector.title} is built in and needs no connection: use its triggers in a "
@@ -141,9 +168,12 @@ def create_connection(
     errors = validate_fields(connector, complete)
     if errors:
         raise ConnectionInputError(f"invalid fields for connector {connector_key!r}", errors)
+    result = _tested(connector, complete, name, save_anyway=save_anyway) if test else None
     settings, secrets_ = split_fields(connector, complete)
     connection = Connection(connector_key=connector.key, name=name, settings=settings, status="untested")
     connection.set_credentials(secrets_)
+    if result is not None:
+        record(connection, result)
     session.add(connection)
     session.flush()
     return connection
@@ -151,9 +181,12 @@ def create_connection(
 
 def update_connection(
     session: Session, connection: Connection, *, name: str | None = None,
-    values: Mapping[str, Any] | None = None,
+    values: Mapping[str, Any] | None = None, test: bool = False, save_anyway: bool = False,
 ) -> Connection:
-    """Rename and/or change fields (a field set to None is removed); secrets kept unless given."""
+    """Rename and/or change fields (a field set to None is removed); secrets kept unless given.
+
+    ``test`` and ``save_anyway`` as for :func:`create_connection` (only when ``values`` change).
+    """
     connector = get_connector(connection.connector_key)
     if name is not None and name.strip() != connection.name:
         name = checked_name(name)
@@ -167,10 +200,13 @@ def update_connection(
         errors = validate_fields(connector, merged)
         if errors:
             raise ConnectionInputError(f"invalid fields for connector {connection.connector_key!r}", errors)
+        result = _tested(connector, merged, connection.name, save_anyway=save_anyway) if test else None
         settings, secrets_ = split_fields(connector, merged)
         connection.settings = settings
         connection.set_credentials(secrets_)
-        connection.status, connection.status_message = "untested", None
+        connection.status, connection.status_message, connection.status_reason = "untested", None, None
+        if result is not None:
+            record(connection, result)
     session.flush()
     return connection
 
@@ -194,6 +230,8 @@ def serialize(connection: Connection, base_url: str) -> dict[str, Any]:
         "secret_fields_set": [],
         "status": connection.status,
         "status_message": connection.status_message,
+        "status_reason": connection.status_reason,
+        "checked_at": connection.checked_at.isoformat() if connection.checked_at else None,
         "webhook_url": None,
         "created_at": connection.created_at.isoformat(),
         "updated_at": connection.updated_at.isoformat(),
@@ -225,21 +263,8 @@ def rotate_webhook_secret(session: Session, connection: Connection) -> tuple[str
     return webhook.secret_field, secret
 
 
-def check_connection(connection: Connection) -> tuple[bool, str]:
-    """Call the connector's ``test_credentials``; record and return ``(ok, message)``."""
-    from app.vault import REDACTOR
-    from connectors.sdk import Context
-
-    connector = get_connector(connection.connector_key)
-    try:
-        ctx = Context(config=connection.config(), connection_name=connection.name)
-        message = connector.test_credentials(ctx) or "ok"
-        ok = True
-    except VaultError as exc:
-        ok, message = False, str(exc)
-    except Exception as exc:  # a connector error or a bug: shown to the admin, redacted
-        ok, message = False, getattr(exc, "user_message", None) or f"{type(exc).__name__}: {exc}"
-    message = REDACTOR.text(str(message))
-    connection.status = "ok" if ok else "error"
-    connection.status_message = message
-    return ok, message
+def check_connection(connection: Connection) -> CheckResult:
+    """Test a stored connection (the "Test connection" button) and record the answer; the caller commits."""
+    result = try_connection(get_connector(connection.connector_key), connection)
+    record(connection, result)
+    return result

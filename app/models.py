@@ -182,6 +182,9 @@ class Connection(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="untested")
     status_message: Mapped[str | None] = mapped_column(Text)
+    # Why the last test failed, as a word every page translates (app/connection_check.py), and when.
+    status_reason: Mapped[str | None] = mapped_column(String(32))
+    checked_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,5 +1,9 @@
 """``/api/connections``: list, read, create, change, delete. Secrets are write-only.
 
+Creating, or changing ``config``, first tests the values against the service: a refusal is a 422
+``connection_test_failed`` (nothing saved) whose detail carries the reason word; the client may
+send ``save_anyway: true`` to store it anyway, with ``status: error``.
+
 A body carries ``config``: the connector's fields, secret or not, as in ``flask connections create
 --set``. Responses list ``secret_fields_set`` (names only); secret values never leave the server.
 """
@@ -18,7 +22,14 @@ from app.api.body import json_object
 from app.api.contract import CONNECTION, CONNECTION_BODY, CONNECTIONS, operation
 from app.api.errors import ApiError
 from app.auth import admin_required, login_required_json
-from app.connections import ConnectionInputError, create_connection, serialize, update_connection
+from app.connection_check import reason_text
+from app.connections import (
+    ConnectionInputError,
+    ConnectionTestFailed,
+    create_connection,
+    serialize,
+    update_connection,
+)
 from app.db import get_session
 from app.engine.waiting import apply_waiting
 from app.models import Connection
@@ -30,6 +41,9 @@ def _json_body(allowed: set[str]) -> dict[str, Any]:
     if unknown:
         raise ApiError(422, "unknown fields in the request body",
                        details=[{"field": k, "message": "unknown field"} for k in unknown])
+    if not isinstance(body.get("save_anyway", False), bool):
+        raise ApiError(422, "save_anyway must be a boolean",
+                       details=[{"field": "save_anyway", "message": "not a boolean"}])
     config = body.get("config", {})
     if not isinstance(config, dict):
         raise ApiError(
@@ -39,9 +53,21 @@ def _json_body(allowed: set[str]) -> dict[str, Any]:
 
 
 def _invalid(exc: ConnectionInputError) -> ApiError:
+    if isinstance(exc, ConnectionTestFailed):
+        result = exc.result
+        return ApiError(422, f"the service refused the connection: {reason_text(result.reason)}",
+                        code="connection_test_failed",
+                        details=[{"field": "config", "reason": result.reason, "message": result.detail,
+                                  "hint": "fix config, or send save_anyway: true to save it marked as in error"}])
     status = 409 if exc.conflict else 422
     details = [{"field": e.partition(":")[0], "message": e.partition(":")[2].strip()} for e in exc.errors]
     return ApiError(status, exc.message, details=details)
+
+
+def _save_options(body: dict[str, Any]) -> dict[str, bool]:
+    """The service is asked before saving; ``save_anyway: true`` stores a refused one marked in error."""
+    return {"test": bool(current_app.config.get("CONNECTION_TEST_ON_SAVE", True)),
+            "save_anyway": body.get("save_anyway") is True}
 
 
 def _get(connection_id: int) -> Connection:
@@ -67,7 +93,7 @@ def list_connections() -> ResponseReturnValue:
 @admin_required
 @operation("Create a connection (admin)", body=CONNECTION_BODY, responses={201: CONNECTION})
 def create() -> ResponseReturnValue:
-    body = _json_body({"connector", "name", "config"})
+    body = _json_body({"connector", "name", "config", "save_anyway"})
     missing = [f for f in ("connector", "name") if not isinstance(body.get(f), str)]
     if missing:
         raise ApiError(422, "connector and name are required strings",
@@ -75,7 +101,8 @@ def create() -> ResponseReturnValue:
     session = get_session()
     try:
         connection = create_connection(
-            session, connector_key=body["connector"], name=body["name"], values=body.get("config", {})
+            session, connector_key=body["connector"], name=body["name"], values=body.get("config", {}),
+            **_save_options(body),
         )
         session.commit()
     except ConnectionInputError as exc:
@@ -96,11 +123,12 @@ def read(connection_id: int) -> ResponseReturnValue:
 @admin_required
 @operation("Change a connection (admin)", body=CONNECTION_BODY, responses={200: CONNECTION})
 def change(connection_id: int) -> ResponseReturnValue:
-    body = _json_body({"name", "config"})
+    body = _json_body({"name", "config", "save_anyway"})
     connection = _get(connection_id)
     session = get_session()
     try:
-        update_connection(session, connection, name=body.get("name"), values=body.get("config"))
+        update_connection(session, connection, name=body.get("name"), values=body.get("config"),
+                          **_save_options(body))
         session.commit()
     except ConnectionInputError as exc:
         session.rollback()

@@ -62,12 +62,15 @@ CONNECTION: Schema = {
                    "name": {"type": "string"}, "settings": {"type": "object"},
                    "secret_fields_set": {"type": "array", "items": {"type": "string"}},
                    "status": {"type": "string"}, "status_message": NULLABLE_TEXT,
+                   "status_reason": NULLABLE_TEXT, "checked_at": TIME,
                    "webhook_url": NULLABLE_TEXT, "created_at": TIME, "updated_at": TIME},
 }
 CONNECTIONS: Schema = {"type": "object", "required": ["connections"],
                        "properties": {"connections": {"type": "array", "items": CONNECTION}}}
 CONNECTION_BODY: Schema = {"type": "object", "properties": {
-    "connector": {"type": "string"}, "name": {"type": "string"}, "config": {"type": "object"}}}
+    "connector": {"type": "string"}, "name": {"type": "string"}, "config": {"type": "object"},
+    "save_anyway": {"type": "boolean", "default": False,
+                    "description": "the service refused the test: save it anyway, marked as in error"}}}
 TOKEN: Schema = {
     "type": "object", "required": ["id", "name", "prefix", "scope", "owner", "status", "created_at", "expires_at"],
     "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},

@@ -88,6 +88,7 @@ def init_app(app: Flask) -> None:
     from app.web.engine_text import engine_text
 
     app.jinja_env.filters["engine_text"] = engine_text
+    from app.connection_check import reason_text
     from app.web.wizard_schedule import summary as schedule_summary
 
     app.jinja_env.globals.update(status_label=labels.status_label, operator_label=labels.operator_label,
@@ -95,7 +96,8 @@ def init_app(app: Flask) -> None:
                                  trigger_title=labels.trigger_title, action_title=labels.action_title,
                                  condition_value=labels.condition_value, field_label=labels.field_label,
                                  unary_operators=labels.UNARY_OPERATORS, connector_title=metadata.title,
-                                 connector_text=metadata.text, step_summary=metadata.step_summary)
+                                 connector_text=metadata.text, step_summary=metadata.step_summary,
+                                 connection_reason=reason_text)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

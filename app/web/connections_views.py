@@ -18,8 +18,10 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from app.auth import admin_required
+from app.connection_check import CheckResult, reason_text
 from app.connections import (
     ConnectionInputError,
+    ConnectionTestFailed,
     check_connection,
     create_connection,
     secret_fields,
@@ -102,6 +104,33 @@ def connections() -> ResponseReturnValue:
                            connectors=_with_accounts())
 
 
+def _save_options() -> dict[str, bool]:
+    """Test on save (unless turned off) and "save anyway" when the person confirmed it."""
+    return {"test": bool(current_app.config.get("CONNECTION_TEST_ON_SAVE", True)),
+            "save_anyway": request.form.get("save_anyway") == "1"}
+
+
+def _form_page(form: Any, connector: Any, connection: Connection | None,
+               failed: CheckResult | None = None) -> ResponseReturnValue:
+    """The form; never cached, since it may carry a secret the person just typed."""
+    page = render_template(
+        "connections/form.html", form=form, connector=connector, connection=connection, failed=failed,
+        set_secrets=_set_secrets(connection) if connection else set(), secret_names=set(secret_fields(connector)),
+        webhook=_webhook_info(connection, connector) if connection else None)
+    response = current_app.make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _flash_saved(connection: Connection) -> None:
+    if connection.status == "error":
+        flash(_("Connection %(name)s saved in error: %(reason)s Automations using it will fail until it passes "
+                "a test.", name=connection.name, reason=reason_text(connection.status_reason)), "error")
+    elif connection.status == "ok":
+        flash(_("Connection %(name)s tested and saved. %(reason)s", name=connection.name,
+                reason=reason_text("ok")), "success")
+
+
 @bp.route("/connections/new", methods=["GET", "POST"])
 @admin_required
 def connection_new() -> ResponseReturnValue:
@@ -111,19 +140,27 @@ def connection_new() -> ResponseReturnValue:
     connector = _connector_or_404(key)
     form = connection_form_class(connector.auth_schema, editing=False,
                                  translate=lambda text: metadata.text(connector, text))()
+    failed: CheckResult | None = None
     if form.validate_on_submit():
         session = get_session()
         try:
             connection = create_connection(session, connector_key=connector.key, name=form.name.data or "",
-                                           values=connection_values(form, connector.auth_schema, editing=False))
+                                           values=connection_values(form, connector.auth_schema, editing=False),
+                                           **_save_options())
             session.commit()
+        except ConnectionTestFailed as exc:
+            session.rollback()
+            failed = exc.result
         except ConnectionInputError as exc:
             session.rollback()
             _attach_errors(form, exc)
         else:
-            flash(_("Connection %(name)s created. Test it, then configure the webhook if there is one.",
-                    name=connection.name), "success")
-            auto_register(session, connection, current_app.config)
+            if connection.status == "untested":
+                flash(_("Connection %(name)s created. Test it, then configure the webhook if there is one.",
+                        name=connection.name), "success")
+            _flash_saved(connection)
+            if connection.status != "error":
+                auto_register(session, connection, current_app.config)
             applied = apply_waiting(session, current_app.config, connection.name)
             if applied:
                 flash(_("Automations that were waiting for this connection are now active: %(keys)s.",
@@ -131,8 +168,7 @@ def connection_new() -> ResponseReturnValue:
             target = request.args.get("next")
             return redirect(_safe_next(target) if target else url_for("web.connection_edit",
                                                                       connection_id=connection.id))
-    return render_template("connections/form.html", form=form, connector=connector, connection=None,
-                           set_secrets=set(), secret_names=set(secret_fields(connector)), webhook=None)
+    return _form_page(form, connector, None, failed)
 
 
 @bp.route("/connections/<int:connection_id>", methods=["GET", "POST"])
@@ -149,12 +185,17 @@ def connection_edit(connection_id: int) -> ResponseReturnValue:
                               "properties", {})})
     else:
         form = form_class()
+    failed: CheckResult | None = None
     if form.validate_on_submit():
         session = get_session()
         try:
             update_connection(session, connection, name=form.name.data,
-                              values=connection_values(form, connector.auth_schema, editing=True))
+                              values=connection_values(form, connector.auth_schema, editing=True),
+                              **_save_options())
             session.commit()
+        except ConnectionTestFailed as exc:
+            session.rollback()
+            failed = exc.result
         except ConnectionInputError as exc:
             session.rollback()
             _attach_errors(form, exc)
@@ -162,11 +203,11 @@ def connection_edit(connection_id: int) -> ResponseReturnValue:
             session.rollback()
             form.name.errors = [*form.name.errors, str(exc)]
         else:
-            flash(_("Connection saved. Test it again."), "success")
+            if connection.status == "untested":
+                flash(_("Connection saved. Test it again."), "success")
+            _flash_saved(connection)
             return redirect(url_for("web.connection_edit", connection_id=connection.id))
-    return render_template("connections/form.html", form=form, connector=connector, connection=connection,
-                           set_secrets=_set_secrets(connection), secret_names=set(secret_fields(connector)),
-                           webhook=_webhook_info(connection, connector))
+    return _form_page(form, connector, connection, failed)
 
 
 def _attach_errors(form: Any, exc: ConnectionInputError) -> None:
@@ -184,11 +225,11 @@ def _attach_errors(form: Any, exc: ConnectionInputError) -> None:
 def connection_test(connection_id: int) -> ResponseReturnValue:
     """htmx: call the connector's ``test_credentials`` and show its answer."""
     connection = _connection_or_404(connection_id)
-    ok, message = check_connection(connection)
+    result = check_connection(connection)
     get_session().commit()
-    if ok:
+    if result.ok:
         auto_register(get_session(), connection, current_app.config)
-    return render_template("connections/_test_result.html", ok=ok, message=message, connection=connection)
+    return render_template("connections/_test_result.html", result=result, connection=connection)
 
 
 @bp.post("/connections/<int:connection_id>/webhook")

@@ -1,7 +1,8 @@
 """Flask-WTF forms: login, users, and a connection form built from the connector's ``auth_schema``.
 
-Secret fields (``writeOnly``) are password inputs that are never filled back: left blank on an edit,
-the stored secret is kept, and the page only says it is set.
+Secret fields (``writeOnly``) are password inputs never filled from storage: left blank on an edit,
+the stored secret is kept, and the page only says it is set. A secret typed in a submission that is
+shown again (a validation error elsewhere, a refused test) is re-rendered in that response only.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import PasswordInput
 
 from app.inputs import parse_int
 from app.models import ROLES
@@ -67,7 +69,11 @@ def connection_form_class(auth_schema: dict[str, Any], *, editing: bool,
         elif prop.get("type") == "boolean":
             field = BooleanField(label, default=prop.get("default", False), description=description)
         elif prop.get("writeOnly"):
-            field = PasswordField(label, validators=validators, description=description)
+            # What the user typed in this very request comes back (another field was invalid, or the
+            # service refused it and "save anyway" resubmits it); a stored secret never does: GET
+            # renders with no form data, and a blank edit keeps the stored value.
+            field = PasswordField(label, validators=validators, description=description,
+                                  widget=PasswordInput(hide_value=False))
         else:
             field = StringField(label, validators=validators, default=prop.get("default"),
                                 description=description)

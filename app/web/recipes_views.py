@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from app.db import get_session
 from app.engine.duplicates import find_duplicates
-from app.models import Recipe
+from app.models import Connection, Recipe
 from app.web import bp, drafts
 from app.web import wizard_schedule as schedule
 from app.web.engine import export_yaml, set_enabled
@@ -119,6 +119,17 @@ def start_wizard() -> ResponseReturnValue:
     return redirect(url_for("web.wizard_step", draft_id=draft["id"], step=first_step(draft)))
 
 
+def _accounts(definition: dict[str, Any]) -> list[Connection]:
+    """The connections the recipe uses (trigger, then steps), so the page can flag one in error."""
+    names = [(definition.get("trigger") or {}).get("connection"),
+             *((step or {}).get("connection") for step in definition.get("steps") or [])]
+    wanted = [n for n in dict.fromkeys(names) if isinstance(n, str) and n]
+    if not wanted:
+        return []
+    rows = {c.name: c for c in get_session().scalars(select(Connection).where(Connection.name.in_(wanted)))}
+    return [rows[n] for n in wanted if n in rows]
+
+
 @bp.get("/automations/<int:recipe_id>")
 @login_required
 def recipe_detail(recipe_id: int) -> ResponseReturnValue:
@@ -126,6 +137,7 @@ def recipe_detail(recipe_id: int) -> ResponseReturnValue:
     duplicates = [] if recipe.enabled else find_duplicates(get_session(), {**recipe.definition, "key": recipe.key})
     return render_template("recipes/detail.html", recipe=recipe, yaml_text=export_yaml(recipe), duplicates=duplicates,
                            runs=runs_for_recipe(get_session(), recipe.id),
+                           accounts=_accounts(recipe.definition),
                            next_runs=schedule.next_runs(recipe.definition, 3) if recipe.enabled else [])
 
 

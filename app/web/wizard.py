@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.connection_check import reason_text
 from app.db import get_session
 from app.engine.filter_ops import OPERATORS
 from app.inputs import parse_int
@@ -166,8 +167,11 @@ def _apply_connect(draft: dict[str, Any], form: Any) -> list[str]:
     names = [document["trigger"].get("connection"), *(s.get("connection") for s in document.get("steps") or [])]
     refused = [c for c in dict.fromkeys(data.connection_named(session, n) for n in names if n) if c is not None
                and c.status == "error"]
+    if refused and form.get("use_in_error") == "1":  # the person saw the warning and confirmed it
+        return []
     return [_("The account “%(name)s” is in error (%(reason)s): fix it on its connection page, or choose another.",
-              name=c.name, reason=c.status_message or _("the service refused it")) for c in refused]
+              name=c.name, reason=reason_text(c.status_reason) if c.status_reason else c.status_message
+              or _("the service refused it")) for c in refused]
 
 
 def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +197,8 @@ def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
                                      key=data.title_of(connector, action) if action else step["key"]),
                           "current": step.get("connection", ""),
                           "options": data.connections_for(session, connector.key)})
-    return {"roles": roles, "trigger_note": trigger_note}
+    in_error = any(c.status == "error" for role in roles for c in role["options"])
+    return {"roles": roles, "trigger_note": trigger_note, "any_in_error": in_error}
 
 
 # -- filters -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.collection import rule
 from app.collection.preview import PreviewRow, preview_rule
+from app.connection_check import reason_text
 from app.db import get_session
 from app.models import Recipe
 from app.web import wizard_data as data
@@ -103,13 +104,19 @@ def apply_accounts(draft: dict[str, Any], form: Any) -> list[str]:
         connection = data.connection_named(session, name)
         if connection is None or connection.connector_key != connector:
             problems.append(message)
+        elif connection.status == "error" and form.get("use_in_error") != "1":  # never picked silently
+            problems.append(_("The account “%(name)s” is in error (%(reason)s): fix it on its connection page, "
+                              "or choose another.", name=connection.name,
+                              reason=reason_text(connection.status_reason) if connection.status_reason
+                              else connection.status_message or _("the service refused it")))
     return problems
 
 
 def accounts_context(draft: dict[str, Any]) -> dict[str, Any]:
     session = get_session()
     payments, email = _current(draft["document"])
-    return {"roles": [
+    in_error = any(c.status == "error" for key in (rule.ASAAS, rule.EMAIL) for c in data.connections_for(session, key))
+    return {"any_in_error": in_error, "roles": [
         {"name": "payments_connection", "connector": registry.get_connector(rule.ASAAS), "current": payments,
          "label": _("Payments"), "options": data.connections_for(session, rule.ASAAS),
          "help": _("Its open payments get the reminders; each one is read again right before sending.")},

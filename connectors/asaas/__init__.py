@@ -24,7 +24,8 @@ def test_credentials(ctx: Context) -> str:
     if token:
         problems = token_problems(str(token))
         if problems:
-            raise ConfigError("the webhook token would be refused by Asaas: " + "; ".join(problems))
+            raise ConfigError("the webhook token would be refused by Asaas: " + "; ".join(problems),
+                              reason="settings")
     try:
         page = client_for(ctx).get("/customers", params={"limit": 1})
     except ConfigError as exc:
@@ -35,6 +36,7 @@ def test_credentials(ctx: Context) -> str:
                 "whole, including the leading $, and that it belongs to the chosen environment"
                 + (f" ({hint})" if hint else ""),
                 internal_message=exc.internal_message, status_code=401,
+                reason="environment" if hint else "unauthorized",
             ) from None
         raise
     environment = "custom URL" if ctx.get("base_url") else ctx.get("environment") or "sandbox"

@@ -61,7 +61,7 @@ class SmtpSettings:
             problems.append("port and timeout_seconds must be numbers")
             port, timeout = DEFAULT_PORT, DEFAULT_TIMEOUT
         if problems:
-            raise ConfigError("email connection settings: " + "; ".join(problems))
+            raise ConfigError("email connection settings: " + "; ".join(problems), reason="settings")
         return cls(
             host=host,
             port=port,
@@ -164,24 +164,25 @@ def connection_error(exc: BaseException, settings: SmtpSettings, step: str) -> C
         return ConfigError(
             "the SMTP server refused the username or password",
             internal_message=f"SMTP {where} at login: {exc.smtp_code} {_text(exc.smtp_error)}",
+            reason="unauthorized",
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return ConfigError(
             f"the TLS certificate of {where} could not be verified ({exc.verify_message}); fix the "
             "certificate or the host name, or turn off verify_tls only for a server you trust",
-            internal_message=internal,
+            internal_message=internal, reason="tls",
         )
     if isinstance(exc, ssl.SSLError):
         return ConfigError(
             f"TLS with {where} failed while using security '{settings.security}'; check the security "
             "setting: port 465 usually needs 'ssl', port 587 'starttls', and 'none' sends in clear",
-            internal_message=internal,
+            internal_message=internal, reason="tls",
         )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         offer = "STARTTLS" if step == "starttls" else "AUTH (login)"
         hint = "choose security 'ssl' or 'none'" if step == "starttls" else "check the security setting"
         return ConfigError(f"the SMTP server at {where} does not offer {offer}; {hint}",
-                           internal_message=internal)
+                           internal_message=internal, reason="settings")
     if isinstance(exc, smtplib.SMTPResponseException):
         return reply_error(exc.smtp_code, exc.smtp_error, f"the SMTP server at {where} refused {step}",
                            internal=internal, config=True)
@@ -190,22 +191,23 @@ def connection_error(exc: BaseException, settings: SmtpSettings, step: str) -> C
         if step in ("connect", "ehlo") and settings.security != "ssl":
             hint = "; if the server uses implicit TLS (usually port 465), set security to 'ssl'"
         return TransientError(f"the SMTP server at {where} did not answer within "
-                              f"{settings.timeout:g} s during {step}{hint}", internal_message=internal)
+                              f"{settings.timeout:g} s during {step}{hint}", internal_message=internal,
+                              reason="timeout")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return TransientError(f"the SMTP server at {where} closed the connection during {step}",
-                              internal_message=internal)
+                              internal_message=internal, reason="unreachable")
     if isinstance(exc, smtplib.SMTPException):  # e.g. "No suitable authentication method found."
         return ConfigError(f"SMTP {where} at {step}: {exc}", internal_message=internal)
     if isinstance(exc, socket.gaierror):
         return TransientError(f"could not resolve the SMTP host {settings.host!r}; check the host name",
-                              internal_message=internal)
+                              internal_message=internal, reason="unreachable")
     if isinstance(exc, ConnectionRefusedError):
         return TransientError(
             f"the SMTP server at {where} refused the connection; check host and port, or it may be down",
-            internal_message=internal,
+            internal_message=internal, reason="unreachable",
         )
     return TransientError(f"could not reach the SMTP server at {where} ({exc.__class__.__name__})",
-                          internal_message=internal)
+                          internal_message=internal, reason="unreachable")
 
 
 def timed_out(exc: BaseException) -> bool:

@@ -18,9 +18,19 @@ again. A ``RateLimitedError`` or ``DeferredError`` does not use up one of the re
 engine schedules the step again after ``retry_after`` (in the database, never a sleeping thread), up
 to a deadline, after which the run fails for a person. Secrets never go into these messages: the
 engine redacts them again before storing anything.
+
+``reason`` is an optional word from :data:`REASONS` saying, for a person, why the call failed
+(``unauthorized``: wrong key; ``environment``: a sandbox key against production...). The platform
+shows each reason in the user's language; the message stays the service's own detail.
 """
 
 from __future__ import annotations
+
+#: Why a call failed, in words the platform translates (a connector may leave it None).
+REASONS = frozenset({
+    "unauthorized", "forbidden", "environment", "plan", "settings", "tls", "unreachable", "timeout",
+    "rate_limited", "service_error", "rejected",
+})
 
 
 class ConnectorError(Exception):
@@ -34,11 +44,13 @@ class ConnectorError(Exception):
         *,
         internal_message: str | None = None,
         status_code: int | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(user_message)
         self.user_message = user_message
         self.internal_message = internal_message or user_message
         self.status_code = status_code
+        self.reason = reason
 
 
 class ConfigError(ConnectorError):
@@ -60,8 +72,10 @@ class TransientError(ConnectorError):
         status_code: int | None = None,
         ambiguous: bool = False,
         retry_after: float | None = None,
+        reason: str | None = None,
     ) -> None:
-        super().__init__(user_message, internal_message=internal_message, status_code=status_code)
+        super().__init__(user_message, internal_message=internal_message, status_code=status_code,
+                         reason=reason)
         self.ambiguous = ambiguous
         self.retry_after = retry_after
 

@@ -196,7 +196,7 @@ class HttpClient:
         name = exc.__class__.__name__
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return TransientError(f"{self.service} did not accept the connection in time",
-                                  internal_message=f"{where}: connect timeout: {name}")
+                                  internal_message=f"{where}: connect timeout: {name}", reason="timeout")
         if isinstance(exc, requests.exceptions.InvalidJSONError):
             return PermanentError(
                 f"the request to {self.service} could not be sent: its input is not valid JSON "
@@ -205,10 +205,11 @@ class HttpClient:
         if isinstance(exc, _UNSENDABLE):
             return ConfigError(
                 f"the request to {self.service} could not be sent ({name}); check the connection's "
-                "base URL and credentials", internal_message=f"{where}: {name}",
+                "base URL and credentials", internal_message=f"{where}: {name}", reason="settings",
             )
+        reason = "unreachable"
         if isinstance(exc, requests.exceptions.Timeout):
-            message, what = f"{self.service} did not answer in time", "read timeout"
+            message, what, reason = f"{self.service} did not answer in time", "read timeout", "timeout"
         elif isinstance(exc, requests.exceptions.ConnectionError):
             message, what = f"could not reach {self.service}", "connection error"
         elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
@@ -217,7 +218,8 @@ class HttpClient:
             message, what = f"{self.service} sent an answer that could not be decompressed", "undecodable body"
         else:
             message, what = f"the call to {self.service} failed", "request failed"
-        return TransientError(message, internal_message=f"{where}: {what}: {name}", ambiguous=not safe)
+        return TransientError(message, internal_message=f"{where}: {what}: {name}", ambiguous=not safe,
+                              reason=reason)
 
     def error_for(self, response: requests.Response, where: str, *, safe: bool) -> Exception:
         """The one place that maps an HTTP error response to the typed error tree."""
@@ -228,26 +230,28 @@ class HttpClient:
             return ConfigError(
                 f"{self.service} refused the credentials (HTTP {status}): {message}",
                 internal_message=internal, status_code=status,
+                reason="unauthorized" if status == 401 else "forbidden",
             )
         if status == 402:
             return ConfigError(
                 f"{self.service}: API plan required (HTTP 402): {message}",
-                internal_message=internal, status_code=status,
+                internal_message=internal, status_code=status, reason="plan",
             )
         if status == 429:
             return RateLimitedError(
                 f"{self.service} is rate limiting us (HTTP 429)",
                 internal_message=internal, status_code=status, retry_after=parse_wait(response),
+                reason="rate_limited",
             )
         if status >= 500 or status == 408:
             return TransientError(
                 f"{self.service} had a temporary failure (HTTP {status})",
                 internal_message=internal, status_code=status, ambiguous=not safe,
-                retry_after=parse_wait(response),
+                retry_after=parse_wait(response), reason="service_error",
             )
         return PermanentError(
             f"{self.service} refused the request (HTTP {status}): {message}",
-            internal_message=internal, status_code=status,
+            internal_message=internal, status_code=status, reason="rejected",
         )
 
     def _decode(

@@ -99,7 +99,12 @@ def client_for(ctx: Context) -> HttpClient:
 
 def check_credentials(ctx: Context) -> str:
     """One cheap authenticated call (the first page of templates); returns a line for the user."""
-    body = client_for(ctx).get("/templates/", params={"page": 1})
+    try:
+        body = client_for(ctx).get("/templates/", params={"page": 1})
+    except ConfigError as exc:
+        if exc.status_code == 403:  # ZapSign's documented 403: a token from the other environment
+            exc.reason = "environment"
+        raise
     count = body.get("count") if isinstance(body, dict) else None
     where = "local double" if ctx.get("base_url") else environment(ctx.config)
     found = f"; {count} template(s) found" if isinstance(count, int) else ""

@@ -47,11 +47,22 @@ def test_blank_secret_keeps_the_stored_one(admin_client: FlaskClient, app: Flask
         assert connection.get_credentials()["api_key"] == ASAAS_KEY
 
 
-def test_invalid_field_is_reported_on_the_form(admin_client: FlaskClient) -> None:
+def test_invalid_field_is_reported_on_the_form_and_the_typed_key_survives(admin_client: FlaskClient) -> None:
     response = admin_client.post("/connections/new?connector=asaas", data={
         "name": "x", "f_api_key": ASAAS_KEY, "f_webhook_token": "short"})
     assert response.status_code == 200
-    assert "f_webhook_token" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "f_webhook_token" in page
+    # The key typed in this very submission comes back (once, in its own input), never cached.
+    assert page.count(ASAAS_KEY) == 1 and f'value="{ASAAS_KEY}"' in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_edit_with_an_invalid_field_never_echoes_the_stored_key(admin_client: FlaskClient) -> None:
+    connection_id = _create(admin_client)
+    response = admin_client.post(f"/connections/{connection_id}", data={
+        "name": "Asaas produção", "f_api_key": "", "f_environment": "sandbox", "f_webhook_token": "short"})
+    assert response.status_code == 200
     assert ASAAS_KEY not in response.get_data(as_text=True)
 
 

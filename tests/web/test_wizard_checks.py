@@ -90,7 +90,7 @@ def test_an_account_in_error_cannot_be_picked_to_move_on(
         session.commit()
     base = _start(operator_client, "asaas_charge_to_contract")
     page = operator_client.get(f"{base}/connect").get_data(as_text=True)
-    assert "zapsign (erro)" in page  # shown as in error where it is picked
+    assert "zapsign (com erro)" in page  # shown as in error where it is picked
     response = operator_client.post(f"{base}/connect", data={
         "trigger_connection": "asaas", "step_connection_0": "zapsign", "go": "next"})
     assert response.status_code == 200
