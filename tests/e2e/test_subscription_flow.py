@@ -95,3 +95,17 @@ def test_the_cycle_defaults_to_monthly_and_a_replayed_run_reuses_the_subscriptio
     stack.settle()
     assert len(stack.asaas_requests("POST", "/v3/subscriptions")) == 1
     assert len(requests.get(f"{stack.asaas}/_sandbox/subscriptions", timeout=5).json()) == 1
+
+
+def test_switching_it_on_next_to_the_one_off_charge_names_only_the_shared_customer_step(stack: Stack) -> None:
+    """Both react to a signed contract on the same accounts, so switching the subscription on asks for a
+    confirmation; the warning names what they share (finding the customer, which never duplicates one),
+    not a second charge: their filters read different variables (VALOR vs VALOR MENSAL)."""
+    from app.engine.duplicates import find_duplicates
+
+    with stack.app.app_context():
+        session = get_session()
+        recipe = session.scalar(select(Recipe).where(Recipe.key == "zapsign_signed_to_subscription"))
+        [duplicate] = find_duplicates(session, recipe.definition)
+    assert duplicate.key == "zapsign_signed_to_charge"
+    assert duplicate.actions == ("asaas.find_or_create_customer",)
