@@ -1,4 +1,4 @@
-"""The recurring-contract automation in the catalogue and the wizard: listed, built, saved."""
+"""The recurring-contract (and signed-PDF e-mail) automations in the catalogue and the wizard."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def test_the_catalogue_lists_the_recurring_contract_automation(operator_client: 
     assert "Contrato assinado no ZapSign → assinatura mensal no Asaas" in page
     assert 'value="zapsign_signed_to_subscription"' in page
     assert "Criar assinatura" in page  # what it wires, in the page's language
+    assert "Documento assinado no ZapSign → contrato assinado por e-mail ao financeiro" in page
+    assert 'value="zapsign_signed_contract_to_finance"' in page
 
 
 def test_the_wizard_builds_the_recurring_contract_automation(
