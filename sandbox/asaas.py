@@ -8,7 +8,9 @@ the parts Ponte uses, the way the documented API behaves:
   "description"}]}``; lists use ``{"object": "list", "hasMore", "totalCount", "limit", "offset",
   "data"}`` with ``limit`` capped at 100.
 * ``POST/GET /v3/customers``, ``GET /v3/customers/<id>`` (duplicates allowed, CPF/CNPJ validated),
-  ``POST/GET /v3/payments``, ``GET/DELETE /v3/payments/<id>``, ``POST/GET /v3/webhooks``.
+  ``POST/GET /v3/payments``, ``GET/DELETE /v3/payments/<id>``, ``POST/GET /v3/webhooks``, and
+  subscriptions (``/v3/subscriptions``, with their payments and SUBSCRIPTION_* events:
+  :mod:`sandbox.asaas_subscriptions`).
 * Creating, paying, marking overdue or deleting a payment POSTs the Asaas webhook envelope
   ``{"id": "evt_<32 hex>&<n>", "event", "dateCreated", "payment"}`` with the ``asaas-access-token``
   header to each enabled webhook config, one at a time on a background thread; only an exact
@@ -66,6 +68,7 @@ from .asaas_controls import (
     register_controls,
 )
 from .asaas_state import AsaasState, error, page
+from .asaas_subscriptions import register_subscriptions
 from .chaos import Chaos, drop_connection
 from .server import KeepUnderscoreHeaders, RunningServer, serve_in_thread
 
@@ -205,6 +208,7 @@ def create_app(
         return Response(f"Boleto (simulação) pay_{suffix}\n", mimetype="text/plain")
 
     register_controls(app, state)
+    register_subscriptions(app, state)
     return app
 
 

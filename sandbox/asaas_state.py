@@ -80,6 +80,7 @@ class AsaasState:
         with self.lock:
             self.customers: dict[str, dict[str, Any]] = {}
             self.payments: dict[str, dict[str, Any]] = {}
+            self.subscriptions: dict[str, dict[str, Any]] = {}  # sandbox/asaas_subscriptions.py
             self.events: dict[str, dict[str, Any]] = {}
             self.deliveries: list[dict[str, Any]] = []
             self.requests: list[dict[str, Any]] = []
@@ -138,7 +139,7 @@ class AsaasState:
     # -- payments --------------------------------------------------------------------------------
 
     def create_payment(
-        self, body: dict[str, Any], host: str
+        self, body: dict[str, Any], host: str, subscription: str | None = None
     ) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
         errors = []
         with self.lock:
@@ -169,7 +170,7 @@ class AsaasState:
         slip = body["billingType"] in ("BOLETO", "UNDEFINED")
         payment = {
             "object": "payment", "id": payment_id, "dateCreated": date.today().isoformat(),
-            "customer": body["customer"], "subscription": None, "installment": None, "paymentLink": None,
+            "customer": body["customer"], "subscription": subscription, "installment": None, "paymentLink": None,
             "value": float(value), "netValue": net_value(float(value), body["billingType"]),
             "originalValue": None, "interestValue": None, "description": body.get("description"),
             "billingType": body["billingType"], "canBePaidAfterDueDate": True, "pixTransaction": None,
@@ -198,7 +199,7 @@ class AsaasState:
     def list_payments(self, filters: dict[str, str]) -> list[dict[str, Any]]:
         with self.lock:
             found = [p for p in self.payments.values() if not p["deleted"]]
-        for key in ("status", "customer", "externalReference", "billingType"):
+        for key in ("status", "customer", "externalReference", "billingType", "subscription"):
             if filters.get(key):
                 found = [p for p in found if p.get(key) == filters[key]]
         if filters.get("dueDate[ge]"):
@@ -238,15 +239,15 @@ class AsaasState:
             self.webhooks.append(hook)
         return hook
 
-    def emit(self, event: str, payment: dict[str, Any]) -> dict[str, Any]:
-        """Record an event (the envelope Asaas sends) and queue it for every subscribed webhook."""
+    def emit(self, event: str, payment: dict[str, Any], entity: str = "payment") -> dict[str, Any]:
+        """Record an event (the envelope Asaas sends, the object under ``entity``) and queue it."""
         with self.lock:
             self._event_seq += 1
             envelope = {
                 "id": f"evt_{secrets.token_hex(16)}&{self._event_seq}",
                 "event": event,
                 "dateCreated": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-                "payment": copy.deepcopy(payment),
+                entity: copy.deepcopy(payment),
             }
             self.events[envelope["id"]] = envelope
             self._dispatch(envelope)

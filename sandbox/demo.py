@@ -25,6 +25,7 @@ from app.connections import create_connection, webhook_url
 from app.db import get_session
 from app.engine.recipes import SyncReport, sync_files
 from app.models import Connection
+from connectors.asaas.subscriptions import SUBSCRIPTION_EVENT_NAMES
 from sandbox import asaas as asaas_double
 from sandbox import mailbox as mailbox_double
 from sandbox import zapsign as zapsign_double
@@ -89,7 +90,8 @@ def wire_demo(app: Flask, doubles: Doubles, ponte_url: str, *, apply_recipes: bo
         headers={"access_token": asaas_double.DEFAULT_API_KEY},
         json={"name": "Ponte", "url": asaas_hook, "authToken": asaas_secret, "enabled": True,
               "interrupted": False, "sendType": "SEQUENTIALLY", "events": ["PAYMENT_CREATED", "PAYMENT_RECEIVED",
-                                                                          "PAYMENT_OVERDUE", "PAYMENT_DELETED"]},
+                                                                          "PAYMENT_OVERDUE", "PAYMENT_DELETED",
+                                                                          *SUBSCRIPTION_EVENT_NAMES]},
         timeout=5,
     ).raise_for_status()
     requests.post(

@@ -62,6 +62,8 @@ class Mailbox:
             "id": next(self._ids), "from": mail_from, "to": list(rcpt_tos),
             "subject": str(parsed.get("Subject", "")), "date": str(parsed.get("Date", "")),
             "text": _part(parsed, "plain"), "html": _part(parsed, "html"),
+            "attachments": [{"filename": a.get_filename(), "content_type": a.get_content_type(),
+                             "bytes": len(a.get_content())} for a in parsed.iter_attachments()],
         }
         with self.lock:
             self.messages.append(item)

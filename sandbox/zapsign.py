@@ -46,6 +46,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, g, jsonify, request
 
 from .chaos import Chaos, drop_connection
+from .zapsign_files import fresh_links, register_files
 from .zapsign_state import NOT_FOUND, ApiError, ZapSignState
 
 API = "/api/v1"
@@ -90,6 +91,7 @@ def create_app(*, api_token: str = SANDBOX_TOKEN, webhook_url: str | None = None
     state = ZapSignState(webhook_url, webhook_headers)
     app.extensions["zapsign_state"] = state
     chaos = app.extensions["zapsign_chaos"] = Chaos()
+    files = register_files(app, state)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> tuple[Response, int]:
@@ -155,7 +157,8 @@ def create_app(*, api_token: str = SANDBOX_TOKEN, webhook_url: str | None = None
 
     @app.get(f"{API}/docs/<token>/")
     def doc_detail(token: str) -> Any:
-        return state.document(token)
+        host = request.host_url.rstrip("/")  # fresh, expiring file links: sandbox/zapsign_files.py
+        return fresh_links(state.document(token), host, files["lifetime"])
 
     @app.post(f"{API}/user/company/webhook/")
     def create_webhook() -> Any:

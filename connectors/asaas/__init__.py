@@ -1,4 +1,5 @@
-"""The Asaas connector (key ``asaas``): payment webhooks in; customers and payments out.
+"""The Asaas connector (key ``asaas``): payment and subscription webhooks in; customers, payments and
+subscriptions out.
 
 See ``docs/connectors/asaas.md`` for what each trigger and action does and how retries stay safe.
 """
@@ -12,6 +13,8 @@ from .customers import FIND_OR_CREATE_CUSTOMER
 from .lookups import LOOKUPS, NO_DOCUMENT
 from .payments import CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS
 from .reminders import CHECK_PAYMENT_OPEN, PAYMENT_DUE_REMINDER
+from .subscription_actions import SUBSCRIPTION_ACTIONS
+from .subscriptions import SUBSCRIPTION_TRIGGERS
 from .summaries import CATALOG, PAYMENTS_LISTED
 from .triggers import TRIGGERS
 from .webhook import SENSITIVE, WEBHOOK, token_problems
@@ -52,8 +55,9 @@ CONNECTOR = Connector(
     "customers, create and read payments.",
     auth_schema=AUTH_SCHEMA,
     test_credentials=test_credentials,
-    triggers=(*TRIGGERS, PAYMENT_DUE_REMINDER),
-    actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, CHECK_PAYMENT_OPEN),
+    triggers=(*TRIGGERS, PAYMENT_DUE_REMINDER, *SUBSCRIPTION_TRIGGERS),
+    actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, CHECK_PAYMENT_OPEN,
+             *SUBSCRIPTION_ACTIONS),
     lookups=LOOKUPS,
     webhook=WEBHOOK,
     webhook_admin=WEBHOOK_ADMIN,

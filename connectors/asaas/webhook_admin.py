@@ -30,6 +30,7 @@ from connectors.sdk.webhook_admin import (
 from .client import client_for, iter_pages
 from .events import EVENT_NAMES
 from .recovery import change_key, recover
+from .subscriptions import SUBSCRIPTION_EVENT_NAMES
 
 MAX_CONFIGS = 10
 SEND_TYPE = "SEQUENTIALLY"  # occurrence order (CREATED → OVERDUE → RECEIVED), what recipes expect
@@ -47,7 +48,8 @@ def _ours(config: JSON, target: WebhookTarget) -> bool:
 
 
 def _body(target: WebhookTarget) -> JSON:
-    events = [e for e in target.events if e in EVENT_NAMES] or list(EVENT_NAMES)
+    known = (*EVENT_NAMES, *SUBSCRIPTION_EVENT_NAMES)  # subscriptions: docs.asaas.com/docs/subscription-events
+    events = [e for e in target.events if e in known] or list(known)
     body: JSON = {"name": target.name[:50], "url": target.url, "enabled": True, "interrupted": False,
                   "authToken": target.secret, "sendType": SEND_TYPE, "apiVersion": 3, "events": events}
     if target.email:

@@ -10,6 +10,7 @@ from connectors.sdk import Action, ConfigError, Context, PermanentError, load_js
 from connectors.sdk.base import JSON
 
 from . import smtp
+from .attachments import Attachment, download_pdf, link_lines
 from .message import (
     ADDRESS_RE,
     Recipient,
@@ -57,8 +58,23 @@ def body_of(data: JSON) -> tuple[str | None, str | None]:
     return text or None, html or None
 
 
+LINK_TEXT = "Contrato assinado (PDF)"
+
+
+def signed_pdf(data: JSON, text: str | None, html: str | None) -> tuple[str | None, str | None, Attachment | None]:
+    """``attach_signed_pdf``: the body with the link (``as: link``), or the downloaded PDF to attach."""
+    pdf = data.get("attach_signed_pdf")
+    if not pdf:
+        return text, html, None
+    if pdf.get("as") == "link":
+        text_line, html_line = link_lines(str(pdf["url"]), str(pdf.get("link_text") or LINK_TEXT))
+        return (text + text_line if text else text), (html + html_line if html else html), None
+    return text, html, download_pdf(str(pdf["url"]), pdf.get("filename"))
+
+
 def send_email(ctx: Context, data: JSON) -> JSON:
-    """Send one email through the connection's SMTP server."""
+    """Send one email through the connection's SMTP server (with the signed PDF, when asked: it is
+    downloaded before the SMTP connection opens, so a bad link fails the step and sends nothing)."""
     check_input(data)
     settings = smtp.SmtpSettings.from_config(ctx.config)
     if not ADDRESS_RE.match(settings.from_address):
@@ -69,7 +85,7 @@ def send_email(ctx: Context, data: JSON) -> JSON:
     cc = parse_recipients(data.get("cc"), "cc")
     bcc = parse_recipients(data.get("bcc"), "bcc")
     reply_to = parse_recipients(data.get("reply_to"), "reply_to")
-    text, html = body_of(data)
+    text, html, attachment = signed_pdf(data, *body_of(data))
     domain = settings.from_address.rsplit("@", 1)[1]
     mid = message_id(domain, ctx.idempotency_key)
     message = build_message(
@@ -85,6 +101,9 @@ def send_email(ctx: Context, data: JSON) -> JSON:
         idempotency_key=ctx.idempotency_key,
         now=dt.datetime.now(dt.UTC),
     )
+    if attachment is not None:
+        message.add_attachment(attachment.content, maintype="application", subtype="pdf",
+                               filename=attachment.filename)
     recipients = unique_addresses(to, cc, bcc)
     if ctx.attempt > 1:
         ctx.logger.warning("email %s: attempt %d; SMTP cannot tell whether an earlier attempt was "
@@ -92,11 +111,14 @@ def send_email(ctx: Context, data: JSON) -> JSON:
     refused = smtp.send(settings, message, recipients)
     accepted = [address for address in recipients if address not in refused]
     ctx.logger.info("email %s accepted for %d recipient(s), %d refused", mid, len(accepted), len(refused))
-    return {
+    output: JSON = {
         "message_id": mid,
         "accepted": accepted,
         "refused": {address: {"code": code, "message": reply} for address, (code, reply) in refused.items()},
     }
+    if attachment is not None:
+        output["attached"] = [{"filename": attachment.filename, "bytes": len(attachment.content)}]
+    return output
 
 
 SEND_EMAIL = Action(

@@ -90,7 +90,8 @@ def stack(app: Flask) -> Iterator[Stack]:
     report = wire_demo(app, doubles, ponte.url)
     assert report is not None and not report.errors, report and report.errors
     assert sorted(report.created) == ["asaas_charge_to_contract", "asaas_collection_rule", "asaas_payment_receipt",
-                                      "zapsign_signed_to_charge"]
+                                      "zapsign_signed_contract_to_finance", "zapsign_signed_to_charge",
+                                      "zapsign_signed_to_subscription"]
     yield Stack(app, doubles, ponte, executor)
     ponte.stop()
     doubles.stop()

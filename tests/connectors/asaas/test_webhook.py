@@ -58,10 +58,10 @@ def test_the_event_id_is_the_dedupe_key() -> None:
 
 
 def test_unknown_fields_and_other_families_are_parsed() -> None:
-    body = {"id": "evt_aa&1", "event": "SUBSCRIPTION_CREATED", "dateCreated": "2025-02-24 13:06:00",
-            "subscription": {"id": "sub_1"}, "somethingNew": {"x": 1}}
+    body = {"id": "evt_aa&1", "event": "INVOICE_CREATED", "dateCreated": "2025-02-24 13:06:00",
+            "invoice": {"id": "inv_1"}, "somethingNew": {"x": 1}}
     [event] = WEBHOOK.parse(body)
-    assert event.event_type == "SUBSCRIPTION_CREATED"
+    assert event.event_type == "INVOICE_CREATED"
     assert event.payload["somethingNew"] == {"x": 1}
     assert not any(t.fires_on(event.event_type, body, {}) for t in CONNECTOR.triggers)
 
