@@ -72,9 +72,8 @@ def generate_token() -> str:
 def config_problems(body: dict[str, Any], api_key: str, *, creating: bool) -> list[tuple[str, str]]:
     """(code, description) for every field of a create/update body Asaas would refuse."""
     problems = []
-    if creating or "url" in body:
-        if not re.fullmatch(r"https?://\S+", str(body.get("url") or "")):
-            problems.append(("invalid_url", "Informe uma URL válida."))
+    if (creating or "url" in body) and not re.fullmatch(r"https?://\S+", str(body.get("url") or "")):
+        problems.append(("invalid_url", "Informe uma URL válida."))
     if body.get("email") and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(body["email"])):
         problems.append(("invalid_email", "O email informado é inválido."))
     if body.get("authToken") is not None:

@@ -5,8 +5,8 @@ seed recipes.
 page listing what arrived) on loopback ports, Ponte on its own port (its embedded executor and
 scheduler started, retry waits shortened, the webhook health watch every 15 s), demo connections
 named ``asaas``, ``zapsign`` and ``email`` pointing at them, Ponte's webhooks registered in each
-double by Ponte itself (the normal registration path), and the recipe files applied. The end-to-end tests build the same stack
-with :func:`wire_demo`.
+double by Ponte itself (the normal registration path), and the recipe files applied. The
+end-to-end tests build the same stack with :func:`wire_demo`.
 """
 
 from __future__ import annotations
