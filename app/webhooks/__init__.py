@@ -2,11 +2,11 @@
 
 The order is the contract with Asaas and ZapSign: the connector authenticates the delivery before
 anything is parsed (fail closed: 401, no event and no body stored, only the refusal counted); the
-body is bounded (413); a body that is not JSON or not the service's envelope gets 400 with the reason, recorded for the operator (so does
-JSON that could never be stored: NaN or Infinity, nesting deeper than anything real, a NUL or a
-lone surrogate in an event id); the
-events are inserted under their unique (connection, dedupe key) and committed; only then 200. A
-duplicate answers 200 and adds nothing. If the database cannot take the event, the answer is 503
+body is bounded (413); a body that is not JSON or not the service's envelope gets 400 with the
+reason, recorded for the operator (so does JSON that could never be stored: NaN or Infinity,
+nesting deeper than anything real, a NUL or a lone surrogate in an event id); the events are
+inserted under their unique (connection, dedupe key) and committed; only then 200. A duplicate
+answers 200 and adds nothing. If the database cannot take the event, the answer is 503
 so the service keeps it and retries — never a 200 for something we did not keep.
 """
 
