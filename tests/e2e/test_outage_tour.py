@@ -7,9 +7,11 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
+from app.auth import create_user
 from app.db import get_session
 from app.models import Alert, Connection
 from app.webhook_watch import watch_all
+from sandbox.demo import DEMO_EMAIL, DEMO_PASSWORD
 
 from .conftest import Stack
 from .test_readme_tour import README, _contract_runs, _readme_json
@@ -33,6 +35,9 @@ def test_the_tours_outage_pauses_the_queue_and_ponte_resumes_it_and_runs_the_cha
     assert stack.events() == [] and _contract_runs(stack) == []  # nothing reached Ponte
 
     stack.app.config["WEBHOOK_AUTO_REGISTER"] = True  # the demo's setting (tests default to manual)
+    with stack.app.app_context():
+        create_user(get_session(), email=DEMO_EMAIL, name="Demo", role="admin", password=DEMO_PASSWORD)
+        get_session().commit()
     with stack.app.app_context():  # what the demo's scheduler runs every WEBHOOK_HEALTH_SECONDS (15)
         session = get_session()
         states = watch_all(stack.app, session, stack.app.config)
@@ -40,6 +45,8 @@ def test_the_tours_outage_pauses_the_queue_and_ponte_resumes_it_and_runs_the_cha
         [alert] = session.scalars(select(Alert).where(Alert.subject == f"webhook:{asaas.id}")).all()
         assert "paused" in (alert.last_error or "")
     assert states["asaas"]["reactivated_at"] and states["asaas"]["alerting"] is False
+    [mail] = stack.doubles.mailbox.mailbox.all()  # the alert, through the demo's e-mail connection
+    assert DEMO_EMAIL in str(mail["to"]) and "asaas" in mail["subject"]
 
     runs = stack.settle()
     deliveries = requests.get(f"{stack.asaas}/_sandbox/state", timeout=5).json()["deliveries"]
