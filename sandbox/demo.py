@@ -24,7 +24,7 @@ from app.connections import create_connection
 from app.db import get_session
 from app.engine.recipes import SyncReport, sync_files
 from app.models import Connection
-from app.webhook_setup import register
+from app.webhook_setup import register, save_state
 from sandbox import asaas as asaas_double
 from sandbox import mailbox as mailbox_double
 from sandbox import zapsign as zapsign_double
@@ -88,6 +88,9 @@ def wire_demo(app: Flask, doubles: Doubles, ponte_url: str, *, apply_recipes: bo
             "from_address": DEMO_FROM, "from_name": "Financeiro (demo)", "timeout_seconds": 10,
         })
         for connection in (asaas, zapsign):
+            # The doubles start empty every time: what an earlier demo registered (kept in the demo
+            # database) no longer exists there, so it is forgotten rather than trusted as "unchanged".
+            save_state(session, connection, "registration", {})
             outcome = register(session, connection, app.config)
             session.commit()
             if outcome.status != "registered":
