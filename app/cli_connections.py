@@ -37,7 +37,7 @@ from app.db import get_session
 from app.engine.waiting import apply_waiting
 from app.models import Connection
 from app.vault import MASK
-from app.webhook_setup import Outcome, admin_of, auto_register, register, unregister
+from app.webhook_setup import Outcome, admin_of, auto_register, register, remove_before_delete
 
 connections_cli = AppGroup("connections", help="Accounts in the services Ponte talks to.")
 SET_OPT = click.option("--set", "pairs", multiple=True, metavar="FIELD=VALUE", help="A field; repeat for each.")
@@ -263,15 +263,7 @@ def delete(name: str, yes: bool, as_json: bool) -> None:
 
 def _removal(session: Any, connection: Connection) -> Outcome | None:
     """Remove the service's webhook configs once the connection can go (no event refers to it)."""
-    if not current_app.config.get("WEBHOOK_AUTO_REGISTER", True) or admin_of(connection) is None:
-        return None
-    from sqlalchemy import exists
-
-    from app.models import Event, Recipe
-
-    used = session.scalar(select(exists().where(Event.connection_id == connection.id))) or session.scalar(
-        select(exists().where(Recipe.trigger_connection_id == connection.id)))
-    return None if used else unregister(session, connection, current_app.config)
+    return remove_before_delete(session, connection, current_app.config)
 
 
 @connections_cli.command("test")

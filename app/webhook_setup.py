@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.engine.store import insert_ignore
-from app.models import Connection, TriggerState, User, utcnow
+from app.models import Connection, Event, Recipe, TriggerState, User, utcnow
 from app.vault import REDACTOR, VaultError
 from connectors import registry
 from connectors.sdk import ConnectorError, Context
@@ -141,6 +141,17 @@ def unregister(session: Session, connection: Connection, settings: Mapping[str, 
         message = getattr(exc, "user_message", None) or str(exc)
         return Outcome("error", reason="error", message=REDACTOR.text(message))
     return Outcome("registered", action="removed", ids=tuple(removed))
+
+
+def remove_before_delete(session: Session, connection: Connection, settings: Mapping[str, Any]) -> Outcome | None:
+    """Before a delete (CLI, API): remove the service's webhook configs, but only when the delete can
+    succeed (no event or recipe refers to the connection) and Ponte manages webhooks (auto mode).
+    None when nothing was tried."""
+    if not settings.get("WEBHOOK_AUTO_REGISTER", True) or admin_of(connection) is None:
+        return None
+    used = session.scalar(select(exists().where(Event.connection_id == connection.id))) or session.scalar(
+        select(exists().where(Recipe.trigger_connection_id == connection.id)))
+    return None if used else unregister(session, connection, settings)
 
 
 def auto_register(session: Session, connection: Connection, settings: Mapping[str, Any]) -> Outcome | None:

@@ -8,13 +8,18 @@ the parts Ponte uses, the way the documented API behaves:
   "description"}]}``; lists use ``{"object": "list", "hasMore", "totalCount", "limit", "offset",
   "data"}`` with ``limit`` capped at 100.
 * ``POST/GET /v3/customers``, ``GET /v3/customers/<id>`` (duplicates allowed, CPF/CNPJ validated),
-  ``POST/GET /v3/payments``, ``GET/DELETE /v3/payments/<id>``, ``POST/GET /v3/webhooks``, and
-  subscriptions (``/v3/subscriptions``, with their payments and SUBSCRIPTION_* events:
+  ``POST/GET /v3/payments`` (the documented filters: ``dateCreated[ge]``/``[le]``, ``paymentDate``,
+  ``dueDate``, ``estimatedCreditDate`` ranges, status, customer...), ``GET/DELETE /v3/payments/<id>``.
+* ``POST/GET /v3/webhooks``, ``GET/PUT/DELETE /v3/webhooks/<id>``: up to 10 configs with the
+  documented fields and ``authToken`` rules (:mod:`sandbox.asaas_webhooks`).
+* Creating, paying, marking overdue or deleting a payment queues the Asaas webhook envelope
+  ``{"id": "evt_<32 hex>&<n>", "event", "dateCreated", "payment"}`` on each enabled config that
+  takes the event; each queue POSTs it with the ``asaas-access-token`` header, in order; only an
+  exact 200 counts; after 15 consecutive failures the queue is ``interrupted`` and keeps what
+  arrives; ``PUT interrupted: false`` re-sends it in order. ``webhook_target`` (+ ``webhook_token``)
+  pre-configures one.
+* Subscriptions (``/v3/subscriptions``, with their payments and SUBSCRIPTION_* events:
   :mod:`sandbox.asaas_subscriptions`).
-* Creating, paying, marking overdue or deleting a payment POSTs the Asaas webhook envelope
-  ``{"id": "evt_<32 hex>&<n>", "event", "dateCreated", "payment"}`` with the ``asaas-access-token``
-  header to each enabled webhook config, one at a time on a background thread; only an exact
-  200 counts as delivered. ``webhook_target`` (+ ``webhook_token``) pre-configures one.
 
 Test-control endpoints (no auth):
 
@@ -26,6 +31,12 @@ Test-control endpoints (no auth):
 ``POST /_sandbox/payments/<id>/pay``        status RECEIVED + paymentDate; emits PAYMENT_RECEIVED
 ``POST /_sandbox/payments/<id>/overdue``    status OVERDUE; emits PAYMENT_OVERDUE
 ``POST /_sandbox/events/<evt id>/resend``   deliver the same envelope (same id) again
+``POST /_sandbox/outage``                   ``{"failures": N}`` or ``{"seconds": S}``: the next N
+                                            deliveries (or those for S seconds) cannot reach their
+                                            URL, as when Ponte is down; ``{}`` ends it; ``GET``
+                                            shows what is left
+``POST /_sandbox/config``                   ``{"retry_seconds"}``: the wait before a queue retries
+                                            (Asaas's penalties, scaled down; default 0.05)
 ``POST /_sandbox/faults``                   ``{"method", "path", "responses": [{"status", "headers",
                                             "json", "delay", "apply"}]}``: the next matching calls
                                             answer these, in order (``path`` may end in ``*``;
@@ -38,6 +49,7 @@ Test-control endpoints (no auth):
 ``GET /_sandbox/requests``                  API calls received: method, path, query, json,
                                             user_agent (never the key)
 ``GET /_sandbox/state``                     customers, payments, events, deliveries, webhooks
+                                            (with ``pending`` and ``consecutive_failures``)
 ``POST /_sandbox/drain``                    wait until queued webhook deliveries were attempted
 ``POST /_sandbox/reset``                    forget everything
 ==========================================  ===================================================
@@ -64,11 +76,11 @@ from .asaas_controls import (
     next_fault,
     not_found,
     paging,
-    public_hook,
     register_controls,
 )
 from .asaas_state import AsaasState, error, page
 from .asaas_subscriptions import register_subscriptions
+from .asaas_webhooks import MAX_CONFIGS, config_problems, public
 from .chaos import Chaos, drop_connection
 from .server import KeepUnderscoreHeaders, RunningServer, serve_in_thread
 
@@ -81,7 +93,7 @@ def create_app(
     """A fresh double with empty state; nothing runs until a request (or an event) arrives."""
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    state = AsaasState(webhook_target=webhook_target, webhook_token=webhook_token)
+    state = AsaasState(webhook_target=webhook_target, webhook_token=webhook_token, api_key=api_key)
     app.extensions["asaas_sandbox"] = state
     chaos = app.extensions["asaas_chaos"] = Chaos()
 
@@ -168,24 +180,37 @@ def create_app(
     @app.post("/v3/webhooks")
     def create_webhook() -> Any:
         body = json_body()
-        problems = []
-        if not str(body.get("url") or "").startswith(("http://", "https://")):
-            problems.append(error("invalid_url", "Informe uma URL válida."))
-        token = body.get("authToken")
-        if token is not None and (not 32 <= len(str(token)) <= 255 or any(c.isspace() for c in str(token))):
-            problems.append(error("invalid_authToken", "O token deve ter de 32 a 255 caracteres."))
-        if body.get("sendType", "SEQUENTIALLY") not in ("SEQUENTIALLY", "NON_SEQUENTIALLY"):
-            problems.append(error("invalid_sendType", "sendType deve ser SEQUENTIALLY ou NON_SEQUENTIALLY."))
-        if problems:
-            return errors_response(400, *problems)
-        return jsonify(public_hook(state.add_webhook(body)))
+        problems = [error(c, d) for c, d in config_problems(body, api_key, creating=True)]
+        if not problems and len(state.webhooks) >= MAX_CONFIGS:
+            problems.append(error("invalid_action", f"É permitido configurar no máximo {MAX_CONFIGS} webhooks."))
+        return errors_response(400, *problems) if problems else jsonify(state.hooks.add(body))
 
     @app.get("/v3/webhooks")
     def list_webhooks() -> Any:
         offset, limit = paging()
         with state.lock:
-            hooks = [public_hook(h) for h in state.webhooks]
+            hooks = [public(h) for h in state.webhooks]
         return jsonify(page(hooks, offset, limit))
+
+    @app.get("/v3/webhooks/<webhook_id>")
+    def get_webhook(webhook_id: str) -> Any:
+        hook = state.hooks.get(webhook_id)
+        return jsonify(public(hook)) if hook else not_found("Webhook")
+
+    @app.put("/v3/webhooks/<webhook_id>")
+    def update_webhook(webhook_id: str) -> Any:
+        body = json_body()
+        problems = [error(c, d) for c, d in config_problems(body, api_key, creating=False)]
+        if problems:
+            return errors_response(400, *problems)
+        hook = state.hooks.update(webhook_id, body)
+        return jsonify(hook) if hook else not_found("Webhook")
+
+    @app.delete("/v3/webhooks/<webhook_id>")
+    def delete_webhook(webhook_id: str) -> Any:
+        if not state.hooks.remove(webhook_id):
+            return not_found("Webhook")
+        return jsonify({"deleted": True, "id": webhook_id})
 
     @app.route("/v3/<path:rest>", methods=["GET", "POST", "PUT", "DELETE"])
     def unknown(rest: str) -> Any:

@@ -6,13 +6,13 @@ The endpoints are documented in :mod:`sandbox.asaas`.
 from __future__ import annotations
 
 import fnmatch
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from validate_docbr import CPF
 
-from .asaas_state import AsaasState, error
+from .asaas_state import AsaasState, error, today
 
 
 def errors_response(status: int, *errors: dict[str, str]) -> tuple[Response, int]:
@@ -70,7 +70,7 @@ def register_controls(app: Flask, state: AsaasState) -> None:
             customer_id = customer["id"]
         payment, errors = state.create_payment({
             "billingType": "BOLETO", "value": 450.0,
-            "dueDate": (date.today() + timedelta(days=10)).isoformat(),
+            "dueDate": (today() + timedelta(days=10)).isoformat(),
             "description": "Cobrança criada no painel do Asaas (sandbox)",
             **{k: v for k, v in body.items() if k != "customer"}, "customer": customer_id,
         }, host())
@@ -126,8 +126,29 @@ def register_controls(app: Flask, state: AsaasState) -> None:
             return jsonify({
                 "customers": list(state.customers.values()), "payments": list(state.payments.values()),
                 "events": list(state.events.values()), "deliveries": list(state.deliveries),
-                "webhooks": [public_hook(h) for h in state.webhooks], "faults": list(state.faults),
+                "webhooks": state.hooks.snapshot(), "faults": list(state.faults),
             })
+
+    @app.post("/_sandbox/outage")
+    def outage() -> Any:
+        body = request.get_json(silent=True) or {}
+        try:
+            return jsonify(state.hooks.set_outage(int(body.get("failures") or 0), float(body.get("seconds") or 0)))
+        except (TypeError, ValueError):
+            return errors_response(400, error("invalid_outage", "Informe failures (inteiro) ou seconds (número)."))
+
+    @app.get("/_sandbox/outage")
+    def outage_left() -> Any:
+        return jsonify(state.hooks.outage())
+
+    @app.post("/_sandbox/config")
+    def configure() -> Any:
+        body = request.get_json(silent=True) or {}
+        try:
+            state.hooks.retry_seconds = max(float(body.get("retry_seconds", state.hooks.retry_seconds)), 0.0)
+        except (TypeError, ValueError):
+            return errors_response(400, error("invalid_config", "retry_seconds deve ser um número."))
+        return jsonify({"retry_seconds": state.hooks.retry_seconds})
 
     @app.post("/_sandbox/drain")
     def drain() -> Any:
@@ -164,9 +185,3 @@ def fault_response(fault: dict[str, Any]) -> tuple[Response, int]:
     for name, value in (fault.get("headers") or {}).items():
         response.headers[name] = str(value)
     return response, status
-
-
-def public_hook(hook: dict[str, Any]) -> dict[str, Any]:
-    """A webhook config as the state dump shows it: the token cut to its first 4 characters."""
-    token = hook.get("authToken")
-    return {**hook, "authToken": f"{token[:4]}…" if token else None}

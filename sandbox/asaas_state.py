@@ -2,28 +2,40 @@
 
 Kept apart from the Flask routes in :mod:`sandbox.asaas` so the behaviour (validation, ids,
 amounts, the event envelope) reads in one place. Every mutation happens under ``lock``; webhook
-deliveries run one at a time on a worker thread started by the first event (Asaas's
-``SEQUENTIALLY`` mode), never while the lock is held.
+configs, their queues and deliveries live in :mod:`sandbox.asaas_webhooks` (same lock).
 """
 
 from __future__ import annotations
 
 import copy
-import queue
 import re
 import secrets
 import string
 import threading
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import requests
 from validate_docbr import CNPJ, CPF
 
+from .asaas_webhooks import WebhookQueues
+
+EQUAL_FILTERS = ("customer", "billingType", "status", "subscription", "installment", "externalReference",
+                 "paymentDate", "estimatedCreditDate", "pixQrCodeId", "anticipated", "anticipable")
+RANGE_FILTERS = ("dateCreated", "paymentDate", "estimatedCreditDate", "dueDate")
 BILLING_TYPES = ("UNDEFINED", "BOLETO", "CREDIT_CARD", "PIX")
 _ALNUM = string.ascii_letters + string.digits
 _LOWER = string.ascii_lowercase + string.digits
-DELIVERY_TIMEOUT = 10.0  # Asaas gives a webhook endpoint 10 s to answer 200
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")  # Asaas's dates and times are São Paulo's, without an offset
+
+
+def today() -> date:
+    return datetime.now(SAO_PAULO).date()
+
+
+def _text(value: Any) -> str:
+    """A field as a query string compares with it (booleans as ``true``/``false``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value if value is not None else "")
 
 
 def new_id(prefix: str, length: int, alphabet: str = _ALNUM) -> str:
@@ -60,38 +72,39 @@ def page(items: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]
 class AsaasState:
     """Everything the double remembers; reset with :meth:`reset`."""
 
-    def __init__(self, *, webhook_target: str | None = None, webhook_token: str | None = None) -> None:
+    def __init__(self, *, webhook_target: str | None = None, webhook_token: str | None = None,
+                 api_key: str = "") -> None:
         self.lock = threading.RLock()
+        self.api_key = api_key
         self._initial_webhook = (webhook_target, webhook_token)
-        self._queue: queue.Queue[tuple[dict[str, Any], dict[str, Any]]] = queue.Queue()
-        self._worker: threading.Thread | None = None
+        self.hooks = WebhookQueues(self.lock)
         self.reset()
+
+    @property
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self.hooks.configs
+
+    @property
+    def deliveries(self) -> list[dict[str, Any]]:
+        return self.hooks.deliveries
 
     def reset(self) -> None:
         """Forget everything, including deliveries still queued; an in-flight one is waited for, so its
         record never lands in the fresh state (a test's deliveries are its own)."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-            self._queue.task_done()
-        self.drain()
+        self.hooks.clear()
         with self.lock:
             self.customers: dict[str, dict[str, Any]] = {}
             self.payments: dict[str, dict[str, Any]] = {}
             self.subscriptions: dict[str, dict[str, Any]] = {}  # sandbox/asaas_subscriptions.py
             self.events: dict[str, dict[str, Any]] = {}
-            self.deliveries: list[dict[str, Any]] = []
             self.requests: list[dict[str, Any]] = []
             self.faults: list[dict[str, Any]] = []
-            self.webhooks: list[dict[str, Any]] = []
             self._event_seq = 7659763
             self._invoice_seq = 6898322
             target, token = self._initial_webhook
             if target:
-                self.add_webhook({"url": target, "authToken": token, "enabled": True,
-                                  "sendType": "SEQUENTIALLY", "events": []})
+                self.hooks.add({"url": target, "authToken": token, "enabled": True,
+                                "sendType": "SEQUENTIALLY", "events": []}, generate=False)
 
     # -- customers -------------------------------------------------------------------------------
 
@@ -112,7 +125,7 @@ class AsaasState:
         fields = ("email", "phone", "mobilePhone", "address", "addressNumber", "complement", "province",
                   "postalCode", "additionalEmails", "externalReference", "observations", "company")
         customer = {
-            "object": "customer", "id": new_id("cus_", 12), "dateCreated": date.today().isoformat(),
+            "object": "customer", "id": new_id("cus_", 12), "dateCreated": today().isoformat(),
             "name": str(body["name"]).strip(), **{f: body.get(f) for f in fields},
             "cpfCnpj": document, "personType": "FISICA" if len(document or "") == 11 else "JURIDICA",
             "city": None, "cityName": None, "state": None, "country": "Brasil",
@@ -169,7 +182,7 @@ class AsaasState:
         suffix = payment_id.removeprefix("pay_")
         slip = body["billingType"] in ("BOLETO", "UNDEFINED")
         payment = {
-            "object": "payment", "id": payment_id, "dateCreated": date.today().isoformat(),
+            "object": "payment", "id": payment_id, "dateCreated": today().isoformat(),
             "customer": body["customer"], "subscription": subscription, "installment": None, "paymentLink": None,
             "value": float(value), "netValue": net_value(float(value), body["billingType"]),
             "originalValue": None, "interestValue": None, "description": body.get("description"),
@@ -197,15 +210,24 @@ class AsaasState:
         return copy.deepcopy(payment), []
 
     def list_payments(self, filters: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /v3/payments`` filters as the "Listar cobranças" reference lists them, newest first.
+
+        Equality: customer, billingType, status, subscription, installment, externalReference,
+        paymentDate, estimatedCreditDate, pixQrCodeId, anticipated, anticipable. Ranges (dates,
+        inclusive): dateCreated, paymentDate, estimatedCreditDate, dueDate with ``[ge]``/``[le]``.
+        """
         with self.lock:
             found = [p for p in self.payments.values() if not p["deleted"]]
-        for key in ("status", "customer", "externalReference", "billingType", "subscription"):
+        for key in EQUAL_FILTERS:
             if filters.get(key):
-                found = [p for p in found if p.get(key) == filters[key]]
-        if filters.get("dueDate[ge]"):
-            found = [p for p in found if p["dueDate"] >= filters["dueDate[ge]"]]
-        if filters.get("dueDate[le]"):
-            found = [p for p in found if p["dueDate"] <= filters["dueDate[le]"]]
+                wanted = filters[key].lower() if key in ("anticipated", "anticipable") else filters[key]
+                found = [p for p in found if _text(p.get(key)) == wanted]
+        for key in RANGE_FILTERS:
+            low, high = filters.get(f"{key}[ge]"), filters.get(f"{key}[le]")
+            if low:
+                found = [p for p in found if p.get(key) and str(p[key])[:10] >= low[:10]]
+            if high:
+                found = [p for p in found if p.get(key) and str(p[key])[:10] <= high[:10]]
         return copy.deepcopy(list(reversed(found)))
 
     def change_payment(self, payment_id: str, event: str, **changes: Any) -> dict[str, Any] | None:
@@ -219,82 +241,37 @@ class AsaasState:
             return copy.deepcopy(payment)
 
     def pay(self, payment_id: str) -> dict[str, Any] | None:
-        today = date.today().isoformat()
-        credit = (date.today() + timedelta(days=1)).isoformat()
+        paid = today().isoformat()
+        credit = (today() + timedelta(days=1)).isoformat()
         return self.change_payment(
-            payment_id, "PAYMENT_RECEIVED", status="RECEIVED", paymentDate=today, clientPaymentDate=today,
-            confirmedDate=today, creditDate=credit, estimatedCreditDate=credit,
+            payment_id, "PAYMENT_RECEIVED", status="RECEIVED", paymentDate=paid, clientPaymentDate=paid,
+            confirmedDate=paid, creditDate=credit, estimatedCreditDate=credit,
         )
 
     # -- events and webhook deliveries -----------------------------------------------------------
 
-    def add_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
-        hook = {
-            "id": new_id("", 8, "0123456789abcdef") + "-sandbox", "name": body.get("name") or "Ponte",
-            "url": body["url"], "email": body.get("email"), "enabled": bool(body.get("enabled", True)),
-            "interrupted": False, "authToken": body.get("authToken"),
-            "sendType": body.get("sendType") or "SEQUENTIALLY", "events": list(body.get("events") or []),
-        }
-        with self.lock:
-            self.webhooks.append(hook)
-        return hook
-
     def emit(self, event: str, payment: dict[str, Any], entity: str = "payment") -> dict[str, Any]:
-        """Record an event (the envelope Asaas sends, the object under ``entity``) and queue it."""
+        """Record an event (the envelope Asaas sends, the object under ``entity``) and queue it for
+        every subscribed webhook."""
         with self.lock:
             self._event_seq += 1
             envelope = {
                 "id": f"evt_{secrets.token_hex(16)}&{self._event_seq}",
                 "event": event,
-                "dateCreated": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+                "dateCreated": datetime.now(SAO_PAULO).strftime("%Y-%m-%d %H:%M:%S"),
                 entity: copy.deepcopy(payment),
             }
             self.events[envelope["id"]] = envelope
-            self._dispatch(envelope)
+            self.hooks.queue_event(envelope)
         return envelope
 
     def resend(self, event_id: str) -> dict[str, Any] | None:
         with self.lock:
             envelope = self.events.get(event_id)
             if envelope is not None:
-                self._dispatch(envelope)
+                self.hooks.queue_event(envelope)
             return envelope
 
-    def _dispatch(self, envelope: dict[str, Any]) -> None:
-        for hook in self.webhooks:
-            if hook["enabled"] and (not hook["events"] or envelope["event"] in hook["events"]):
-                self._queue.put((copy.deepcopy(envelope), dict(hook)))
-                if self._worker is None or not self._worker.is_alive():
-                    self._worker = threading.Thread(target=self._deliver_forever, name="asaas-webhooks",
-                                                    daemon=True)
-                    self._worker.start()
-
     def drain(self, timeout: float = 15.0) -> bool:
-        """Wait until every queued delivery was attempted; False on timeout."""
-        deadline = datetime.now() + timedelta(seconds=timeout)
-        while self._queue.unfinished_tasks and datetime.now() < deadline:
-            threading.Event().wait(0.02)
-        return not self._queue.unfinished_tasks
-
-    def _deliver_forever(self) -> None:
-        while True:
-            envelope, hook = self._queue.get()
-            try:
-                self._deliver(envelope, hook)
-            finally:
-                self._queue.task_done()
-
-    def _deliver(self, envelope: dict[str, Any], hook: dict[str, Any]) -> None:
-        headers = {"Content-Type": "application/json", "User-Agent": "Asaas-Sandbox-Double/1.0"}
-        if hook.get("authToken"):
-            headers["asaas-access-token"] = hook["authToken"]
-        record: dict[str, Any] = {"event_id": envelope["id"], "event": envelope["event"], "url": hook["url"],
-                                  "at": datetime.now().isoformat(timespec="seconds")}
-        try:
-            response = requests.post(hook["url"], json=envelope, headers=headers, timeout=DELIVERY_TIMEOUT)
-            # Asaas counts only an exact 200 as delivered (201 and 204 are failures).
-            record.update(status_code=response.status_code, ok=response.status_code == 200)
-        except requests.RequestException as exc:
-            record.update(status_code=None, ok=False, error=exc.__class__.__name__)
-        with self.lock:
-            self.deliveries.append(record)
+        """Wait until every due delivery was attempted (paused queues wait); False on timeout."""
+        return self.hooks.drain(timeout)

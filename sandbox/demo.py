@@ -3,10 +3,10 @@ seed recipes.
 
 ``make demo`` runs :func:`main`: the two doubles and the mailbox (sandbox/mailbox.py: SMTP plus a
 page listing what arrived) on loopback ports, Ponte on its own port (its embedded executor and
-scheduler started, retry waits shortened), demo connections named ``asaas``, ``zapsign`` and
-``email`` pointing at them, each double's webhook pointing back at Ponte with the connection's
-secret, and the recipe files applied. The end-to-end tests build the same stack
-with :func:`wire_demo`.
+scheduler started, retry waits shortened, the webhook health watch every 15 s), demo connections
+named ``asaas``, ``zapsign`` and ``email`` pointing at them, Ponte's webhooks registered in each
+double by Ponte itself (the normal registration path), and the recipe files applied. The
+end-to-end tests build the same stack with :func:`wire_demo`.
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from flask import Flask
 from sqlalchemy import select
 
-from app.connections import create_connection, webhook_url
+from app.connections import create_connection
 from app.db import get_session
 from app.engine.recipes import SyncReport, sync_files
 from app.models import Connection
-from connectors.asaas.subscriptions import SUBSCRIPTION_EVENT_NAMES
+from app.webhook_setup import register, save_state
 from sandbox import asaas as asaas_double
 from sandbox import mailbox as mailbox_double
 from sandbox import zapsign as zapsign_double
@@ -65,7 +64,15 @@ def _connection(session: Any, name: str, connector_key: str, values: dict[str, A
 
 
 def wire_demo(app: Flask, doubles: Doubles, ponte_url: str, *, apply_recipes: bool = True) -> SyncReport | None:
-    """Create the demo connections, point the doubles' webhooks at Ponte, apply the recipe files."""
+    """Create the demo connections, let Ponte register its own webhooks in the doubles, apply the recipes.
+
+    The registration is the one the connection page's button and ``flask connections register-webhook``
+    make (app/webhook_setup.py): Ponte calls ``POST /v3/webhooks`` at the Asaas double and
+    ``POST /user/company/webhook/`` at the ZapSign double with its URL and the connection's secret.
+    ``ponte_url`` is where the doubles reach Ponte, so it becomes ``PUBLIC_BASE_URL``: the health
+    watch then keeps those registrations as they are instead of "correcting" them.
+    """
+    app.config["PUBLIC_BASE_URL"] = ponte_url
     with app.app_context():
         session = get_session()
         asaas = _connection(session, "asaas", "asaas", {
@@ -80,26 +87,15 @@ def wire_demo(app: Flask, doubles: Doubles, ponte_url: str, *, apply_recipes: bo
             "host": "127.0.0.1", "port": doubles.mailbox.smtp_port, "security": "none",
             "from_address": DEMO_FROM, "from_name": "Financeiro (demo)", "timeout_seconds": 10,
         })
-        asaas_secret = asaas.get_credentials()["webhook_token"]
-        zapsign_secret = zapsign.get_credentials()["webhook_secret"]
-        asaas_hook = webhook_url(ponte_url, asaas)
-        zapsign_hook = webhook_url(ponte_url, zapsign)
+        for connection in (asaas, zapsign):
+            # The doubles start empty every time: what an earlier demo registered (kept in the demo
+            # database) no longer exists there, so it is forgotten rather than trusted as "unchanged".
+            save_state(session, connection, "registration", {})
+            outcome = register(session, connection, app.config)
+            session.commit()
+            if outcome.status != "registered":
+                raise RuntimeError(f"the {connection.name} double refused Ponte's webhook: {outcome.message}")
         report = sync_files(session, app.config["RECIPES_DIR"], app.config["MAPPINGS_DIR"]) if apply_recipes else None
-    requests.post(
-        f"{doubles.asaas.url}/v3/webhooks",
-        headers={"access_token": asaas_double.DEFAULT_API_KEY},
-        json={"name": "Ponte", "url": asaas_hook, "authToken": asaas_secret, "enabled": True,
-              "interrupted": False, "sendType": "SEQUENTIALLY", "events": ["PAYMENT_CREATED", "PAYMENT_RECEIVED",
-                                                                          "PAYMENT_OVERDUE", "PAYMENT_DELETED",
-                                                                          *SUBSCRIPTION_EVENT_NAMES]},
-        timeout=5,
-    ).raise_for_status()
-    requests.post(
-        f"{doubles.zapsign.url}/api/v1/user/company/webhook/",
-        headers={"Authorization": f"Bearer {zapsign_double.SANDBOX_TOKEN}"},
-        json={"url": zapsign_hook, "type": "", "headers": [{"name": "X-Ponte-Secret", "value": zapsign_secret}]},
-        timeout=5,
-    ).raise_for_status()
     return report
 
 
@@ -135,11 +131,11 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app({
         "PONTE_ENV": "development", "TESTING": False, "EMBEDDED_WORKER": False,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}", "RETRY_DELAY_SCALE": 0.05,
-        "APPLY_RECIPE_FILES_ON_START": False, "SCHEDULER_POLL_SECONDS": 30,
+        "APPLY_RECIPE_FILES_ON_START": False, "SCHEDULER_POLL_SECONDS": 30, "WEBHOOK_HEALTH_SECONDS": 15,
         "DEMO_ASAAS_URL": doubles.asaas.url, "DEMO_ZAPSIGN_URL": doubles.zapsign.url,
     })
+    _demo_user(app)  # first, so the Asaas webhook config names its e-mail for failure notices
     report = wire_demo(app, doubles, app.config["PUBLIC_BASE_URL"])
-    _demo_user(app)
     for problem in report.errors if report else []:
         log.warning("recipe not applied: %s", problem)
     start_background_services(app)
@@ -149,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
     print(f"Simulate a charge: curl -X POST {doubles.asaas.url}/_sandbox/payments "
           "-H 'Content-Type: application/json' -d '{}'")
+    print(f"Simulate an outage: curl -X POST {doubles.asaas.url}/_sandbox/outage "
+          "-H 'Content-Type: application/json' -d '{\"failures\": 15}'")
     try:
         while True:
             time.sleep(3600)

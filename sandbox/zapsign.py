@@ -9,6 +9,7 @@ API (under ``/api/v1``, ``Authorization: Bearer <api_token>``, 401 ``{"detail": 
                                          ``signer_email``, ``sort_order`` (asc|desc); items carry external_id
 - ``GET  /docs/<token>/``                document detail
 - ``POST /user/company/webhook/``        ``{url, type, doc_token?, headers: [{name, value}]}`` -> ``{id}``
+- ``POST /user/company/webhook/header/`` ``{id, headers: [{name, value}]}`` adds headers to a webhook
 - ``DELETE /user/company/webhook/delete/`` ``{id}``
 
 Test controls (no auth; loopback only):
@@ -163,6 +164,11 @@ def create_app(*, api_token: str = SANDBOX_TOKEN, webhook_url: str | None = None
     @app.post(f"{API}/user/company/webhook/")
     def create_webhook() -> Any:
         return state.add_webhook(request.get_json(silent=True) or {})
+
+    @app.post(f"{API}/user/company/webhook/header/")
+    def add_webhook_headers() -> Any:
+        body = request.get_json(silent=True) or {}
+        return state.add_webhook_headers(body.get("id"), body.get("headers"))
 
     @app.delete(f"{API}/user/company/webhook/delete/")
     def delete_webhook() -> Any:

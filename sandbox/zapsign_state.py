@@ -70,6 +70,7 @@ class ZapSignState:
             self.templates = seed_templates()
             self.docs: dict[str, dict[str, Any]] = {}
             self.webhooks: list[dict[str, Any]] = []
+            self._hook_seq = 0
             self.deliveries: list[Delivery] = []
             self.requests: list[dict[str, Any]] = []
             self.faults: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -201,10 +202,22 @@ class ZapSignState:
             headers = body.get("headers") or []
             if not isinstance(headers, list) or not all(isinstance(h, dict) and "name" in h for h in headers):
                 raise ApiError(400, {"headers": ["Use uma lista de {name, value}."]})
-            hook = {"id": len(self.webhooks) + 1, "url": body["url"], "type": body["type"],
+            self._hook_seq += 1  # ids are never reused, even after a delete
+            hook = {"id": self._hook_seq, "url": body["url"], "type": body["type"],
                     "doc_token": body.get("doc_token"), "headers": headers}
             self.webhooks.append(hook)
             return {"id": hook["id"]}
+
+    def add_webhook_headers(self, hook_id: Any, headers: Any) -> dict[str, Any]:
+        """The documented ``webhook/header/`` call: more custom headers on an existing webhook."""
+        with self.lock:
+            hook = next((h for h in self.webhooks if h["id"] == hook_id), None)
+            if hook is None:
+                raise ApiError(404, NOT_FOUND)
+            if not isinstance(headers, list) or not all(isinstance(h, dict) and "name" in h for h in headers):
+                raise ApiError(400, {"headers": ["Use uma lista de {name, value}."]})
+            hook["headers"] = [*hook["headers"], *headers]
+            return {"id": hook["id"], "headers": [h["name"] for h in hook["headers"]]}
 
     def delete_webhook(self, hook_id: Any) -> None:
         with self.lock:

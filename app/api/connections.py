@@ -6,10 +6,13 @@ send ``save_anyway: true`` to store it anyway, with ``status: error``.
 
 A body carries ``config``: the connector's fields, secret or not, as in ``flask connections create
 --set``. Responses list ``secret_fields_set`` (names only); secret values never leave the server.
+Create and delete register and remove the connection's webhooks in its service, as the pages and
+the CLI do (app/webhook_setup.py); the create answer says how that went (``webhook``).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, jsonify
@@ -33,6 +36,9 @@ from app.connections import (
 from app.db import get_session
 from app.engine.waiting import apply_waiting
 from app.models import Connection
+from app.webhook_setup import auto_register, remove_before_delete
+
+log = logging.getLogger("ponte.api")
 
 
 def _json_body(allowed: set[str]) -> dict[str, Any]:
@@ -108,8 +114,10 @@ def create() -> ResponseReturnValue:
     except ConnectionInputError as exc:
         session.rollback()
         raise _invalid(exc) from None
+    outcome = auto_register(session, connection, current_app.config)  # as the page and the CLI do
     applied = apply_waiting(session, current_app.config, connection.name)
-    return jsonify({**_view(connection), "recipes_applied": applied}), 201
+    return jsonify({**_view(connection), "recipes_applied": applied,
+                    "webhook": outcome.as_dict() if outcome else None}), 201
 
 
 @bp.get("/connections/<int:connection_id>")
@@ -140,8 +148,14 @@ def change(connection_id: int) -> ResponseReturnValue:
 @admin_required
 @operation("Delete a connection no run uses (admin)", responses={204: None})
 def delete(connection_id: int) -> ResponseReturnValue:
+    """Like ``flask connections delete``: the service's webhook configs go first (when the connection
+    can go); if they could not be removed, the log says so and the connection is deleted anyway."""
     session = get_session()
-    session.delete(_get(connection_id))
+    connection = _get(connection_id)
+    removal = remove_before_delete(session, connection, current_app.config)
+    if removal is not None and removal.status == "error":
+        log.warning("webhook of connection %s not removed from its service: %s", connection.name, removal.message)
+    session.delete(connection)
     try:
         session.commit()
     except IntegrityError:

@@ -63,7 +63,9 @@ CONNECTION: Schema = {
                    "secret_fields_set": {"type": "array", "items": {"type": "string"}},
                    "status": {"type": "string"}, "status_message": NULLABLE_TEXT,
                    "status_reason": NULLABLE_TEXT, "checked_at": TIME,
-                   "webhook_url": NULLABLE_TEXT, "created_at": TIME, "updated_at": TIME},
+                   "webhook_url": NULLABLE_TEXT, "created_at": TIME, "updated_at": TIME,
+                   "webhook": {"type": ["object", "null"], "description": "create only: the webhook "
+                               "registration in the service (status, action, reason, message, ids)"}},
 }
 CONNECTIONS: Schema = {"type": "object", "required": ["connections"],
                        "properties": {"connections": {"type": "array", "items": CONNECTION}}}

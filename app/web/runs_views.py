@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, joinedload
 from sqlalchemy.sql import Select
 
+from app.catchup import RECOVERED
 from app.db import get_session
 from app.engine import references
 from app.engine.replay import ReplayError, replay_run, replay_runs
@@ -94,7 +95,17 @@ def runs() -> ResponseReturnValue:
         "runs/list.html", runs=rows, recipes=recipes, statuses=RUN_STATUSES, args=args, page=page,
         pages=max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE)), total=total, capped=total > COUNT_CAP,
         summaries=_summaries(session, rows, triggers), refs={r.id: references.shown(r.refs) for r in rows},
+        recovered=recovered_runs(session, [r.id for r in rows]),
     )
+
+
+def recovered_runs(session: Session, ids: list[int]) -> set[int]:
+    """Of these runs, those whose event the catch-up found (``events.source == "recovered"``): the
+    webhook never brought it, so the list and the run page say "recuperado" / "recovered"."""
+    if not ids:
+        return set()
+    return set(session.scalars(select(Run.id).join(Event, Event.id == Run.event_id)
+                               .where(Run.id.in_(ids), Event.source == RECOVERED)))
 
 
 def _summaries(session: Session, rows: Any, triggers: dict[int, str]) -> dict[int, str]:

@@ -1,12 +1,12 @@
 """Inbound webhooks: authenticate, bound, store durably, answer 200 — then process asynchronously.
 
 The order is the contract with Asaas and ZapSign: the connector authenticates the delivery before
-anything is parsed (fail closed: 401, nothing stored); the body is bounded (413); a body that is
-not JSON or not the service's envelope gets 400 with the reason, recorded for the operator (so does
-JSON that could never be stored: NaN or Infinity, nesting deeper than anything real, a NUL or a
-lone surrogate in an event id); the
-events are inserted under their unique (connection, dedupe key) and committed; only then 200. A
-duplicate answers 200 and adds nothing. If the database cannot take the event, the answer is 503
+anything is parsed (fail closed: 401, no event and no body stored, only the refusal counted); the
+body is bounded (413); a body that is not JSON or not the service's envelope gets 400 with the
+reason, recorded for the operator (so does JSON that could never be stored: NaN or Infinity,
+nesting deeper than anything real, a NUL or a lone surrogate in an event id); the events are
+inserted under their unique (connection, dedupe key) and committed; only then 200. A duplicate
+answers 200 and adds nothing. If the database cannot take the event, the answer is 503
 so the service keeps it and retries — never a 200 for something we did not keep.
 """
 
@@ -15,8 +15,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from datetime import timedelta
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
+from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -93,6 +95,7 @@ def _receive(uid: str):  # noqa: ANN202
         webhook.authenticate(inbound, connection.config())
     except WebhookAuthError as exc:
         log.warning("webhook for connection %s rejected: %s (from %s)", connection.name, exc, request.remote_addr)
+        _record_refusal(connection, "not authenticated: " + exc.user_message)
         return _answer(401, "not authenticated: " + exc.user_message)
     except VaultError:
         log.exception("webhook for connection %s: credentials cannot be decrypted", connection.name)
@@ -182,6 +185,33 @@ def _record_rejection(session, connection: WebhookConnection, status: int, reaso
     except SQLAlchemyError as exc:
         session.rollback()
         log.error("could not record a rejected delivery for connection %s: %s", connection.name, _problem(exc))
+
+
+REFUSALS_KEPT_PER_HOUR = 200  # per connection: a flood of bad tokens cannot fill the table
+
+
+def _record_refusal(connection: WebhookConnection, reason: str) -> None:
+    """Count a delivery refused for its secret (the connection page's "refused in the last 24 h").
+
+    Only the reason, the time and the address are kept: the body of an unauthenticated request is
+    never stored. Past :data:`REFUSALS_KEPT_PER_HOUR` in the last hour the row is skipped (the log
+    still says each one), so someone posting bad tokens cannot grow the table without bound.
+    """
+    session = get_session()
+    try:
+        since = utcnow() - timedelta(hours=1)
+        kept = session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+            WebhookDelivery.connection_id == connection.id, WebhookDelivery.status_code == 401,
+            WebhookDelivery.received_at >= since)) or 0
+        if kept >= REFUSALS_KEPT_PER_HOUR:
+            return
+        session.add(WebhookDelivery(connection_id=connection.id, received_at=utcnow(), status_code=401,
+                                    reason=storable_text(REDACTOR.mask_values(reason))[:1000], body_excerpt=None,
+                                    remote_addr=request.remote_addr))
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.error("could not count a refused delivery for connection %s: %s", connection.name, _problem(exc))
 
 
 def _problem(exc: SQLAlchemyError) -> str:

@@ -168,8 +168,9 @@ def test_only_an_exact_200_counts_as_delivered(api: Api, receiver: Receiver) -> 
     receiver.status = 204
     api.control("POST", "/payments", json={})
     api.control("POST", "/drain")
-    [delivery] = api.control("GET", "/state")["deliveries"]
-    assert (delivery["status_code"], delivery["ok"]) == (204, False)
+    deliveries = api.control("GET", "/state")["deliveries"]
+    assert {(d["status_code"], d["ok"]) for d in deliveries} == {(204, False)}
+    assert len(deliveries) == 15  # retried until the queue paused (tests/sandbox/test_asaas_webhooks.py)
 
 
 def test_deleting_a_payment_emits_payment_deleted(api: Api, receiver: Receiver) -> None:
@@ -178,14 +179,6 @@ def test_deleting_a_payment_emits_payment_deleted(api: Api, receiver: Receiver) 
     api.control("POST", "/drain")
     assert [d["json"]["event"] for d in receiver.deliveries] == ["PAYMENT_CREATED", "PAYMENT_DELETED"]
     assert api("GET", "/v3/payments").json()["totalCount"] == 0
-
-
-def test_webhook_config_via_api(api: Api) -> None:
-    hook = api("POST", "/v3/webhooks", json={"url": "http://127.0.0.1:9/x", "authToken": TOKEN,
-                                             "events": ["PAYMENT_RECEIVED"], "sendType": "SEQUENTIALLY"})
-    assert hook.status_code == 200 and hook.json()["authToken"] == "Wq7r…"
-    assert api("POST", "/v3/webhooks", json={"url": "x", "authToken": "short"}).status_code == 400
-    assert api("GET", "/v3/webhooks").json()["totalCount"] == 2
 
 
 def test_faults_answer_in_order_then_normal(api: Api) -> None:

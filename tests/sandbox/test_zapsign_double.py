@@ -13,6 +13,7 @@ import requests
 from flask import Flask, request
 
 from connectors.sdk import ConfigError, Context, InboundRequest, TransientError
+from connectors.sdk.webhook_admin import WebhookTarget
 from connectors.zapsign import CONNECTOR
 from connectors.zapsign.actions import create_document_from_template, get_document
 from connectors.zapsign.lookups import template_variables, templates
@@ -220,3 +221,36 @@ def test_docs_list_filters_and_reset(ctx: Context, double: RunningServer) -> Non
     assert signed["count"] == 0
     requests.post(f"{double.url}/_sandbox/reset", timeout=5).raise_for_status()
     assert requests.get(f"{double.url}/_sandbox/state", timeout=5).json()["documents"] == []
+
+
+def test_company_webhooks_registered_by_the_connector_deliver_with_its_header_until_deleted(
+        double: RunningServer, inbox: tuple[Inbox, RunningServer]) -> None:
+    """The ZapSign webhook_admin against the double: ``POST /user/company/webhook/`` per type (all
+    document events, and email_bounce), the events with the custom header, ``webhook/header/``
+    adding one, ``DELETE .../delete/`` stopping them."""
+    box, receiver = inbox
+    requests.post(f"{double.url}/_sandbox/reset", timeout=5).raise_for_status()
+    state = requests.get(f"{double.url}/_sandbox/state", timeout=5).json()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    api = f"{double.url}/api/v1"
+    for hook in state["webhooks"]:  # the fixture's pre-configured one: this test registers its own
+        requests.delete(f"{api}/user/company/webhook/delete/", json={"id": hook["id"]}, headers=auth, timeout=5)
+    ctx = Context(config={"api_token": TOKEN, "base_url": api, "webhook_secret": SECRET})
+    target = WebhookTarget(url=f"{receiver.url}/webhooks/zs", secret=SECRET)
+    registration = CONNECTOR.webhook_admin.register(ctx, target)
+    hooks = requests.get(f"{double.url}/_sandbox/state", timeout=5).json()["webhooks"]
+    assert sorted(h["type"] for h in hooks) == ["", "email_bounce"] and len(registration.ids) == 2
+    assert len(set(registration.ids) | {str(h["id"]) for h in state["webhooks"]}) == 3  # ids never reused
+    added = requests.post(f"{api}/user/company/webhook/header/", headers=auth, timeout=5,
+                          json={"id": hooks[0]["id"], "headers": [{"name": "X-Extra", "value": "1"}]})
+    assert added.status_code == 200 and added.json()["headers"] == ["X-Ponte-Secret", "X-Extra"]
+    requests.post(f"{double.url}/_sandbox/docs", json={}, timeout=5).raise_for_status()
+    [delivery] = deliveries(double)
+    assert delivery["status"] == "delivered" and delivery["event_type"] == "doc_created"
+    with box.lock:
+        [received] = list(box.received)
+    assert received.headers["x-ponte-secret"] == SECRET and received.headers["x-extra"] == "1"
+    assert CONNECTOR.webhook_admin.unregister(ctx, replace(target, known=registration.as_state()))
+    assert requests.get(f"{double.url}/_sandbox/state", timeout=5).json()["webhooks"] == []
+    requests.post(f"{double.url}/_sandbox/docs", json={}, timeout=5).raise_for_status()
+    assert len(deliveries(double)) == 1  # nothing new: no webhook left

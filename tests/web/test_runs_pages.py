@@ -131,3 +131,30 @@ def test_empty_history_says_whether_filters_hide_runs(operator_client: FlaskClie
     assert "Nenhuma execução ainda" in operator_client.get("/runs").get_data(as_text=True)
     page = operator_client.get("/runs?status=failed").get_data(as_text=True)
     assert "Nenhuma execução com estes filtros." in page and "Ver todas as execuções" in page
+
+
+def test_a_run_the_catch_up_recovered_is_labelled_in_both_languages(operator_client: FlaskClient,
+                                                                    seeded: dict[str, int], app: Flask) -> None:
+    from app.models import Event
+
+    with app.app_context():
+        session = get_session()
+        run = session.get(Run, seeded["succeeded"])
+        session.get(Event, run.event_id).source = "recovered"  # as app/catchup.py stores it
+        session.commit()
+
+    def labelled(page: str) -> set[str]:
+        rows = page.split('name="run_id" value="')[1:]
+        return {row.split('"')[0] for row in rows if "src-recovered" in row.split("</tr>")[0]}
+
+    listed = operator_client.get("/runs").get_data(as_text=True)
+    assert labelled(listed) == {str(seeded["succeeded"])}
+    assert ">recuperado</span>" in listed and "a recuperação o encontrou no serviço" in listed
+    page = operator_client.get(f"/runs/{seeded['succeeded']}").get_data(as_text=True)
+    assert ">recuperado</span>" in page
+    assert "src-recovered" not in operator_client.get(f"/runs/{seeded['failed']}").get_data(as_text=True)
+    operator_client.post("/locale", data={"locale": "en"})
+    listed = operator_client.get("/runs").get_data(as_text=True)
+    assert labelled(listed) == {str(seeded["succeeded"])} and ">recovered</span>" in listed
+    assert "the catch-up found it in the service" in listed
+    assert ">recovered</span>" in operator_client.get(f"/runs/{seeded['succeeded']}").get_data(as_text=True)

@@ -57,7 +57,11 @@ def test_a_delivery_without_the_secret_is_rejected_and_nothing_is_stored(
     response = post(client, asaas, envelope(), token=token)
     assert response.status_code == 401
     assert TOKEN not in response.get_data(as_text=True)
-    assert count(app, Event) == 0 and count(app, WebhookDelivery) == 0
+    assert count(app, Event) == 0
+    with app.app_context():  # the refusal is counted; the unauthenticated body is not kept
+        [refused] = get_session().scalars(select(WebhookDelivery)).all()
+        assert (refused.status_code, refused.body_excerpt) == (401, None)
+        assert refused.reason.startswith("not authenticated") and TOKEN not in refused.reason
 
 
 def test_a_zapsign_secret_in_the_query_string_gets_401_and_nothing_is_stored(app: Flask, client) -> None:  # noqa: ANN001
@@ -82,7 +86,22 @@ def test_a_zapsign_secret_in_the_query_string_gets_401_and_nothing_is_stored(app
 def test_authentication_comes_before_parsing(app: Flask, client, asaas: Connection) -> None:
     response = post(client, asaas, b"{not json", token=None)
     assert response.status_code == 401
-    assert count(app, WebhookDelivery) == 0
+    with app.app_context():
+        assert [d.status_code for d in get_session().scalars(select(WebhookDelivery))] == [401]  # not a 400
+
+
+def test_refused_deliveries_count_in_the_connection_overview_up_to_a_bound(
+        app: Flask, client, asaas: Connection, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    from app import webhooks
+    from app.webhook_watch import overview
+
+    monkeypatch.setattr(webhooks, "REFUSALS_KEPT_PER_HOUR", 3)
+    for _ in range(5):
+        assert post(client, asaas, envelope(), token="wrong-token-but-long-enough-to-look-real").status_code == 401
+    assert post(client, asaas, envelope()).status_code == 200
+    with app.app_context():
+        session = get_session()
+        assert overview(session, session.get(Connection, asaas.id))["refused_24h"] == 3  # kept up to the bound
 
 
 def test_a_duplicate_delivery_answers_200_and_adds_nothing(app: Flask, client, asaas: Connection) -> None:
