@@ -23,7 +23,7 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)
 #: Operators offered per kind of field, in the order a person thinks of them.
 OPERATORS_BY_KIND: dict[str, tuple[str, ...]] = {
     "string": ("equals", "not_equals", "contains", "not_contains", "starts_with", "not_starts_with",
-               "ends_with", "not_ends_with", "in", "not_in", "is_empty", "not_empty"),
+               "ends_with", "not_ends_with", "in", "not_in", "is_empty", "not_empty", "matches"),
     "enum": ("equals", "not_equals", "in", "not_in", "is_empty", "not_empty"),
     "number": ("equals", "not_equals", "greater", "greater_or_equal", "less", "less_or_equal", "between",
                "is_empty", "not_empty"),
@@ -31,6 +31,7 @@ OPERATORS_BY_KIND: dict[str, tuple[str, ...]] = {
     "boolean": ("is_true", "is_false", "is_empty"),
 }
 OPERATORS_BY_KIND["money"] = OPERATORS_BY_KIND["number"]
+PRESENCE_OPS = ("exists", "not_exists", "is_empty", "not_empty")
 #: The engine's comparison type a kind is stored with (strings and codes compare as written).
 ENGINE_TYPE = {"money": "number", "number": "number", "date": "date"}
 
@@ -48,6 +49,11 @@ class FieldOption:
     @property
     def operators(self) -> tuple[str, ...]:
         return OPERATORS_BY_KIND.get(self.kind, OPERATORS_BY_KIND["string"])
+
+    def accepts(self, op: str) -> bool:
+        """Offered for this kind, or a presence check (any field may be absent): a saved recipe with
+        ``not_exists`` keeps it."""
+        return op in self.operators or op in PRESENCE_OPS
 
     def option_label(self, code: Any) -> str:
         return next((label for value, label in self.options if value == str(code)), str(code))

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.engine.coerce import CoerceError, is_relative_date, to_bool, to_datetime, to_number
 from app.engine.filter_ops import NO_VALUE_OPS, value_kind
-from app.web import wizard_data as data
 from app.web import filter_tree
+from app.web import wizard_data as data
 from app.web.drafts import LIST_OPS
 
 

@@ -60,7 +60,7 @@ def condition_from_form(form: MultiDict[str, str], rid: str, fields: dict[str, F
         return condition or {"field": "", "op": op or "equals", "advanced": True}, None
     if picked is None:
         return dict(BLANK), None
-    op = op if op in picked.operators else picked.operators[0]
+    op = op if picked.accepts(op) else picked.operators[0]
     condition: dict[str, Any] = {"field": picked.path, "op": op}
     problem = None
     if op not in NO_VALUE_OPS:
@@ -146,10 +146,12 @@ def apply(draft: dict[str, Any], form: Any) -> list[str]:
 def _row(rid: str, condition: dict[str, Any], fields: dict[str, FieldOption], locale: str) -> dict[str, Any]:
     """What the template needs to draw one condition row."""
     path = str(condition.get("field") or "")
-    picked = fields.get(path)
-    advanced = bool(path or condition.get("advanced")) and picked is None
     op = str(condition.get("op") or "")
-    ops = picked.operators if picked else OPERATORS
+    picked = fields.get(path)
+    if picked is not None and not _fits(picked, condition):
+        picked = None  # written by hand in a way the picker cannot show: kept as an advanced row
+    advanced = bool(path or condition.get("advanced")) and picked is None
+    ops = (picked.operators + ((op,) if op not in picked.operators else ())) if picked else OPERATORS
     value = condition.get("value")
     row: dict[str, Any] = {"id": rid, "field": picked, "path": path, "advanced": advanced,
                            "op": op if op in ops else ops[0], "ops": ops, "type": condition.get("type") or "",
@@ -167,6 +169,15 @@ def _row(rid: str, condition: dict[str, Any], fields: dict[str, FieldOption], lo
     else:
         row["control"] = "text"
     return row
+
+
+def _fits(picked: FieldOption, condition: dict[str, Any]) -> bool:
+    """Whether the picker row says all the condition says (else the advanced row shows it)."""
+    op = str(condition.get("op") or "")
+    if (op and not picked.accepts(op)) or condition.get("case_sensitive") is not None:
+        return False
+    kind = condition.get("type")
+    return kind is None or kind == ENGINE_TYPE.get(picked.kind) or (picked.kind, kind) == ("string", "string")
 
 
 def _shown(kind: str, value: Any, locale: str) -> str:
