@@ -74,7 +74,8 @@ def _schema_at(schema: Any, dotted: str) -> dict[str, Any]:
 
 
 def _kind(schema: dict[str, Any], example: Any) -> str:
-    types = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+    declared = schema.get("type")
+    types: list[Any] = declared if isinstance(declared, list) else [declared]
     if schema.get("enum"):
         return "enum"
     if "boolean" in types or isinstance(example, bool):

@@ -55,9 +55,9 @@ def condition_from_form(form: MultiDict[str, str], rid: str, fields: dict[str, F
     picked = fields.get(choice)
     if choice == ADVANCED or (choice and picked is None):
         path = form.get(f"path-{rid}", "") if choice == ADVANCED else choice
-        condition = drafts.form_to_condition(path, op or "equals", form.get(f"value-{rid}", ""),
-                                             form.get(f"type-{rid}", ""))
-        return condition or {"field": "", "op": op or "equals", "advanced": True}, None
+        free = drafts.form_to_condition(path, op or "equals", form.get(f"value-{rid}", ""),
+                                        form.get(f"type-{rid}", ""))
+        return free or {"field": "", "op": op or "equals", "advanced": True}, None
     if picked is None:
         return dict(BLANK), None
     op = op if picked.accepts(op) else picked.operators[0]
