@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from app.db import get_session
 from app.engine.filter_ops import NO_VALUE_OPS, OPERATORS
 from app.web import drafts, filter_tree, filter_values, metadata
 from app.web import wizard_checks as checks
@@ -26,8 +27,6 @@ BLANK: dict[str, Any] = {"field": "", "op": ""}
 
 
 def _catalogue(document: dict[str, Any]) -> dict[str, FieldOption]:
-    from app.db import get_session
-
     doc, _run = data.source_document(get_session(), document)
     return {f.path: f for f in trigger_fields((document.get("trigger") or {}).get("event") or "", doc)}
 
@@ -202,8 +201,6 @@ def context(draft: dict[str, Any]) -> dict[str, Any]:
                          "rows": [_row(f"{i}-{j}", c, fields, locale) for j, c in enumerate(item["items"])]})
         else:
             rows.append({**_row(str(i), item, fields, locale), "group": False})
-    from app.db import get_session
-
     _payload, run = data.source_document(get_session(), document)
     return {"too_deep": tree is None, "mode": (tree or {}).get("mode", "all"), "rows": rows,
             "fields": list(fields.values()), "advanced_value": ADVANCED, "source_run": run,
