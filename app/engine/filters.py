@@ -1,4 +1,4 @@
-"""Recipe filters: a closed set of operators in OR-of-AND groups, with explicit coercion, no eval.
+"""Recipe filters: a closed set of operators in nested all/any groups, with explicit coercion, no eval.
 
 Filters decide whether an event starts a run, and the decision is stored on the run, so evaluation
 never raises: a value that cannot be coerced makes its condition false and says why. ``today`` and
@@ -19,7 +19,8 @@ from app.engine.filter_ops import COMPARE, NO_VALUE_OPS, OPERATORS, Condition, T
 from app.engine.paths import MISSING, PathSyntaxError, compile_path, find
 
 __all__ = [
-    "OPERATORS", "CompiledFilters", "ConditionResult", "FilterResult", "FilterSpecError", "compile_filters",
+    "OPERATORS", "CompiledFilters", "ConditionResult", "FilterResult", "FilterSpecError", "Group", "GroupResult",
+    "compile_filters",
 ]
 
 Location = tuple[str | int, ...]
@@ -51,13 +52,24 @@ class ConditionResult:
 
 @dataclass(frozen=True)
 class GroupResult:
-    """An AND group: it stops at the first failing condition."""
+    """A group's outcome: "all" stops at the first failing item, "any" at the first passing one.
+
+    ``conditions`` are the group's own conditions that were evaluated, ``groups`` its nested groups.
+    """
 
     passed: bool
     conditions: tuple[ConditionResult, ...]
+    mode: str = "all"
+    groups: tuple[GroupResult, ...] = ()
+    failed: ConditionResult | None = field(default=None, compare=False)
+    explanation: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "conditions": [c.to_dict() for c in self.conditions]}
+        out: dict[str, Any] = {"passed": self.passed, "mode": self.mode,
+                               "conditions": [c.to_dict() for c in self.conditions]}
+        if self.groups:
+            out["groups"] = [g.to_dict() for g in self.groups]
+        return out
 
 
 @dataclass(frozen=True)
@@ -75,10 +87,22 @@ class FilterResult:
 
 
 @dataclass(frozen=True)
-class CompiledFilters:
-    """OR of AND groups of compiled conditions; no groups means every event passes."""
+class Group:
+    """A compiled group: ``mode`` "all" (every item passes) or "any" (one item passes)."""
 
-    groups: tuple[tuple[Condition, ...], ...] = ()
+    mode: str
+    items: tuple[Condition | Group, ...]
+
+
+@dataclass(frozen=True)
+class CompiledFilters:
+    """A tree of groups of compiled conditions; no root means every event passes.
+
+    The root's top-level results are ``FilterResult.groups``: one group for a root "all", one per
+    item for a root "any" (the classic OR of AND groups), so stored results keep their shape.
+    """
+
+    root: Group | None = None
     clock: Clock = field(default=utc_now, compare=False)
     zone: tzinfo | None = field(default=None, compare=False)
 
@@ -88,28 +112,50 @@ class CompiledFilters:
         ``zone`` (else the compiled one, else the app's ``PONTE_TIMEZONE``) reads naive times and
         says what day the clock's instant is; ``today`` overrides that day for ``today-5d``.
         """
-        if not self.groups:
+        if self.root is None:
             return FilterResult(True, (), None, "no filters")
         zone = zone or self.zone or local_zone()
         day = Today(today or today_in(zone, self.clock), zone)
+        if self.root.mode == "all":
+            result = _run(self.root, doc, day)
+            label = "all conditions passed" if result.passed else result.explanation
+            return FilterResult(result.passed, (result,), result.failed, label)
         results: list[GroupResult] = []
-        for group in self.groups:
-            seen: list[ConditionResult] = []
-            for condition in group:
-                seen.append(_evaluate(condition, doc, day))
-                if not seen[-1].passed:
-                    break
-            results.append(GroupResult(all(c.passed for c in seen), tuple(seen)))
+        for item in self.root.items:
+            results.append(_run(item if isinstance(item, Group) else Group("all", (item,)), doc, day))
             if results[-1].passed:
-                label = "all conditions passed" if len(self.groups) == 1 else f"group {len(results)} passed"
+                label = "all conditions passed" if len(self.root.items) == 1 else f"group {len(results)} passed"
                 return FilterResult(True, tuple(results), None, label)
-        failures = [g.conditions[-1] for g in results]
-        if len(failures) == 1:
-            explanation = failures[0].explanation
+        if len(results) == 1:
+            explanation = results[0].explanation
         else:
             explanation = "no group passed: " + "; ".join(
-                f"group {i}: {c.explanation}" for i, c in enumerate(failures, 1))
-        return FilterResult(False, tuple(results), failures[0], explanation)
+                f"group {i}: {g.explanation}" for i, g in enumerate(results, 1))
+        return FilterResult(False, tuple(results), results[0].failed, explanation)
+
+
+def _run(group: Group, doc: Any, today: Today) -> GroupResult:
+    conditions: list[ConditionResult] = []
+    groups: list[GroupResult] = []
+    outcomes: list[tuple[bool, ConditionResult | None, str]] = []
+    for item in group.items:
+        if isinstance(item, Group):
+            groups.append(_run(item, doc, today))
+            outcomes.append((groups[-1].passed, groups[-1].failed, groups[-1].explanation))
+        else:
+            conditions.append(_evaluate(item, doc, today))
+            outcomes.append((conditions[-1].passed, conditions[-1], conditions[-1].explanation))
+        if outcomes[-1][0] is (group.mode == "any"):
+            break
+    if group.mode == "all":
+        passed = all(ok for ok, _, _ in outcomes)
+        failed, explanation = next(((c, e) for ok, c, e in outcomes if not ok), (None, ""))
+    else:
+        passed = any(ok for ok, _, _ in outcomes)
+        failed = None if passed else outcomes[0][1]
+        explanation = "" if passed else (outcomes[0][2] if len(outcomes) == 1 else
+                                         "none passed: " + "; ".join(e for _, _, e in outcomes))
+    return GroupResult(passed, tuple(conditions), group.mode, tuple(groups), failed, explanation)
 
 
 def _evaluate(condition: Condition, doc: Any, today: Today) -> ConditionResult:
@@ -175,30 +221,54 @@ def _compile_condition(raw: Any, where: Location, problems: list[tuple[Location,
         return None
 
 
-def compile_filters(spec: Any, *, clock: Clock = utc_now, zone: tzinfo | None = None) -> CompiledFilters:
-    """Compile a ``filters:`` block (a list = one AND group, or ``{any: [{all: [...]}, ...]}``).
+MAX_DEPTH = 3  # the root, a group inside it, and one more: deeper is a sign of a mistake
 
-    ``clock`` and ``zone`` are for tests and tools; by default the time is read at each evaluation.
-    Raises FilterSpecError listing every problem with its location inside the block.
+
+def _compile_group(mode: str, raw: Any, where: Location, depth: int,
+                   problems: list[tuple[Location, str]]) -> Group | None:
+    if not isinstance(raw, list) or not raw:
+        problems.append((where, f"'{mode}' is a non-empty list of conditions or groups"))
+        return None
+    items: list[Condition | Group] = []
+    for i, item in enumerate(raw):
+        nested = _group_mode(item)
+        if nested is None:
+            condition = _compile_condition(item, where + (i,), problems)
+            if condition is not None:
+                items.append(condition)
+        elif depth >= MAX_DEPTH:
+            problems.append((where + (i,), f"groups nest at most {MAX_DEPTH} levels deep"))
+        elif (group := _compile_group(nested, item[nested], where + (i, nested), depth + 1, problems)) is not None:
+            items.append(group)
+    return Group(mode, tuple(items))
+
+
+def _group_mode(item: Any) -> str | None:
+    """"all" / "any" when ``item`` is a group (``{all: [...]}``), None when it is a condition."""
+    if isinstance(item, dict) and len(item) == 1 and next(iter(item)) in ("all", "any"):
+        return str(next(iter(item)))
+    return None
+
+
+def compile_filters(spec: Any, *, clock: Clock = utc_now, zone: tzinfo | None = None) -> CompiledFilters:
+    """Compile a ``filters:`` block: a list (all of its items), or ``{all: [...]}`` / ``{any: [...]}``.
+
+    An item is a condition or a nested group, so "status is pending, and (no external reference or
+    it does not start with ponte-)" is ``[status, {any: [no_ref, not_ponte]}]``; the classic
+    ``{any: [{all: [...]}, ...]}`` is the same shape. ``clock`` and ``zone`` are for tests and tools;
+    by default the time is read at each evaluation. Raises FilterSpecError listing every problem
+    with its location inside the block.
     """
     if spec is None or spec == []:
-        return CompiledFilters((), clock, zone)
+        return CompiledFilters(None, clock, zone)
     problems: list[tuple[Location, str]] = []
     if isinstance(spec, list):
-        raw_groups: list[tuple[Location, Any]] = [((), spec)]
-    elif isinstance(spec, dict) and set(spec) == {"any"} and isinstance(spec["any"], list):
-        raw_groups = []
-        for i, group in enumerate(spec["any"]):
-            if isinstance(group, dict) and set(group) == {"all"} and isinstance(group["all"], list):
-                raw_groups.append((("any", i, "all"), group["all"]))
-            else:
-                problems.append((("any", i), "each group under 'any' is {all: [conditions...]}"))
+        root = _compile_group("all", spec, (), 1, problems)
+    elif (mode := _group_mode(spec)) is not None:
+        root = _compile_group(mode, spec[mode], (mode,), 1, problems)
     else:
-        raise FilterSpecError([((), "filters is a list of conditions or {any: [{all: [...]}, ...]}")])
-    groups = []
-    for where, conditions in raw_groups:
-        compiled = [_compile_condition(c, where + (i,), problems) for i, c in enumerate(conditions)]
-        groups.append(tuple(c for c in compiled if c is not None))
+        raise FilterSpecError([((), "filters is a list of conditions, or {all: [...]} / {any: [...]} "
+                                     "whose items are conditions or groups")])
     if problems:
         raise FilterSpecError(problems)
-    return CompiledFilters(tuple(g for g in groups if g), clock, zone)
+    return CompiledFilters(root if root is not None and root.items else None, clock, zone)

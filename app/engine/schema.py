@@ -30,13 +30,28 @@ _CONDITION: dict[str, Any] = {
     },
 }
 
+# A group is ``{all: [...]}`` or ``{any: [...]}``; its items are conditions or groups (depth: ``filters``).
+_FILTER_GROUP: dict[str, Any] = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": False,
+    "properties": {mode: {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/filter_item"}}
+                   for mode in ("all", "any")},
+}
+_FILTER_ITEM: dict[str, Any] = {
+    "if": {"type": "object", "anyOf": [{"required": ["all"]}, {"required": ["any"]}]},
+    "then": {"$ref": "#/$defs/filter_group"},
+    "else": {"$ref": "#/$defs/condition"},
+}
+
 RECIPE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Ponte recipe",
     "type": "object",
     "required": ["key", "name", "trigger", "steps"],
     "additionalProperties": False,
-    "$defs": {"condition": _CONDITION},
+    "$defs": {"condition": _CONDITION, "filter_group": _FILTER_GROUP, "filter_item": _FILTER_ITEM},
     "properties": {
         "key": {"type": "string", "pattern": KEY_PATTERN},
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -54,19 +69,8 @@ RECIPE_SCHEMA: dict[str, Any] = {
         },
         "filters": {
             "if": {"type": "array"},
-            "then": {"items": {"$ref": "#/$defs/condition"}},
-            "else": {
-                "type": "object",
-                "required": ["any"],
-                "additionalProperties": False,
-                "properties": {"any": {"type": "array", "minItems": 1, "items": {
-                    "type": "object",
-                    "required": ["all"],
-                    "additionalProperties": False,
-                    "properties": {"all": {"type": "array", "minItems": 1,
-                                           "items": {"$ref": "#/$defs/condition"}}},
-                }}},
-            },
+            "then": {"items": {"$ref": "#/$defs/filter_item"}},
+            "else": {"$ref": "#/$defs/filter_group"},
         },
         "steps": {"type": "array", "minItems": 1, "items": {
             "type": "object",

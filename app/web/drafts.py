@@ -168,24 +168,6 @@ def _constant(text: str, schema: dict[str, Any]) -> Any:
 
 # -- filters <-> form --------------------------------------------------------------------------
 
-def filter_groups(filters: Any) -> list[list[dict[str, Any]]]:
-    """A ``filters:`` block as OR groups of AND conditions."""
-    if isinstance(filters, list):
-        return [list(filters)] if filters else []
-    if isinstance(filters, dict) and isinstance(filters.get("any"), list):
-        return [list(g.get("all") or []) for g in filters["any"] if isinstance(g, dict)]
-    return []
-
-
-def groups_to_filters(groups: list[list[dict[str, Any]]]) -> Any:
-    groups = [g for g in groups if g]
-    if not groups:
-        return []
-    if len(groups) == 1:
-        return groups[0]
-    return {"any": [{"all": g} for g in groups]}
-
-
 LIST_OPS = ("in", "not_in", "between")
 
 

@@ -24,12 +24,11 @@ from flask_login import current_user, login_required
 
 from app.connection_check import reason_text
 from app.db import get_session
-from app.engine.filter_ops import OPERATORS
-from app.inputs import parse_int
 from app.web import bp, drafts, metadata
 from app.web import wizard_checks as checks
 from app.web import wizard_collection as collection
 from app.web import wizard_data as data
+from app.web import wizard_filters as filters
 from app.web import wizard_finish as finish
 from app.web import wizard_schedule as schedule
 from app.web.engine import preview
@@ -201,52 +200,6 @@ def _connect_context(draft: dict[str, Any]) -> dict[str, Any]:
     return {"roles": roles, "trigger_note": trigger_note, "any_in_error": in_error}
 
 
-# -- filters -----------------------------------------------------------------------------------
-
-def _apply_filters(draft: dict[str, Any], form: Any) -> list[str]:
-    groups: list[list[dict[str, Any]]] = []
-    action = form.get("edit", "")
-    gi = 0
-    while f"g{gi}" in form:
-        conditions = []
-        ci = 0
-        while f"g{gi}c{ci}_op" in form:
-            prefix = f"g{gi}c{ci}_"
-            if action != f"del:{gi}:{ci}":
-                condition = drafts.form_to_condition(form.get(prefix + "field", ""), form[prefix + "op"],
-                                                     form.get(prefix + "value", ""), form.get(prefix + "type", ""))
-                if condition is not None:
-                    conditions.append(condition)
-            ci += 1
-        groups.append(conditions)
-        gi += 1
-    blank = {"field": "", "op": "equals", "value": ""}
-    target = parse_int(action[4:], minimum=0) if action.startswith("add:") else None
-    if target is not None and target < len(groups):
-        groups[target].append(blank)
-    elif action == "group" or (action.startswith("add:") and not groups):
-        groups.append([blank])
-    draft["pending_filters"] = groups
-    draft["document"]["filters"] = drafts.groups_to_filters(
-        [[c for c in g if c.get("field")] for g in groups])
-    if form.get("go") != "next":
-        draft.pop("field_errors", None)
-        return []
-    problems = {f"g{gi}c{ci}": problem for gi, group in enumerate(groups) for ci, condition in enumerate(group)
-                if condition.get("field") and (problem := checks.condition_problem(condition))}
-    draft["field_errors"] = problems
-    return checks.summary(problems)
-
-
-def _filters_context(draft: dict[str, Any]) -> dict[str, Any]:
-    session = get_session()
-    groups = draft.get("pending_filters") or drafts.filter_groups(draft["document"].get("filters"))
-    _payload, run = data.source_document(session, draft["document"])
-    return {"groups": groups, "operators": OPERATORS, "fields": data.source_fields(session, draft["document"], 0),
-            "field_errors": draft.get("field_errors") or {},
-            "source_run": run, "to_placeholder": drafts.path_to_placeholder, "value_to_form": drafts.value_to_form}
-
-
 # -- choices -----------------------------------------------------------------------------------
 
 def _apply_choices(draft: dict[str, Any], form: Any) -> None:
@@ -327,8 +280,8 @@ def _map_context(draft: dict[str, Any]) -> dict[str, Any]:
 
 
 APPLY: dict[str, Callable[[dict[str, Any], Any], list[str] | None]] = {
-    "trigger": _apply_trigger, "connect": _apply_connect, "filters": _apply_filters,
+    "trigger": _apply_trigger, "connect": _apply_connect, "filters": filters.apply,
     "choices": _apply_choices, "map": _apply_map, "finish": finish.apply, **collection.APPLY}
 CONTEXT: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "trigger": _trigger_context, "connect": _connect_context, "filters": _filters_context,
+    "trigger": _trigger_context, "connect": _connect_context, "filters": filters.context,
     "choices": _choices_context, "map": _map_context, "finish": finish.context, **collection.CONTEXT}

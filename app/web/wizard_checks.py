@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.engine.coerce import CoerceError, is_relative_date, to_bool, to_datetime, to_number
 from app.engine.filter_ops import NO_VALUE_OPS, value_kind
+from app.web import filter_tree
 from app.web import wizard_data as data
-from app.web.drafts import LIST_OPS, filter_groups
+from app.web.drafts import LIST_OPS
 
 
 def _empty(expr: Any) -> bool:
@@ -78,13 +79,10 @@ def condition_problem(condition: dict[str, Any]) -> str | None:
 
 
 def filter_problems(filters: Any) -> dict[str, str]:
-    """``{"g<group>c<condition>": message}`` for every condition of ``filters`` that cannot work."""
-    problems: dict[str, str] = {}
-    for gi, group in enumerate(filter_groups(filters)):
-        for ci, condition in enumerate(group):
-            if isinstance(condition, dict) and (problem := condition_problem(condition)):
-                problems[f"g{gi}c{ci}"] = problem
-    return problems
+    """``{"f<row>": message}`` for every condition of ``filters`` that cannot work (rows as in ``filter_tree``)."""
+    tree = filter_tree.tree_of(filters)
+    return {f"f{rid}": problem for rid, condition in filter_tree.conditions(tree or filter_tree.empty())
+            if (problem := condition_problem(condition))}
 
 
 def summary(problems: dict[str, str]) -> list[str]:

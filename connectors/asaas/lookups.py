@@ -9,7 +9,7 @@ from typing import Any
 from connectors.sdk import Choices, Context, Lookup
 
 from .client import client_for, page_items
-from .payments import BILLING_TYPES, PAYMENT_STATUSES
+from .fields import BILLING_TYPES, PAYMENT_STATUSES
 from .summaries import CATALOG
 
 

@@ -13,9 +13,10 @@ import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from connectors.sdk import Action, Context, HttpClient, PermanentError, dynamic, static, with_labels
+from connectors.sdk import Action, Context, HttpClient, PermanentError, dynamic, with_labels
 
 from .client import PAGE_LIMIT, client_for, iter_pages, list_query, page_items
+from .fields import BILLING_TYPES, PAYMENT_STATUSES
 from .summaries import list_summary, payment_summary
 from .triggers import PAYMENT_SCHEMA
 from .triggers import SAMPLE as TRIGGER_SAMPLE
@@ -72,16 +73,6 @@ CREATE_INPUT = with_labels(CREATE_INPUT, {
     "interest": ("Interest", "Monthly interest after the due date, in percent."),
     "fine": ("Fine", "The fine charged after the due date."),
 })
-PAYMENT_STATUSES = static(
-    ("PENDING", "Pending"), ("CONFIRMED", "Confirmed (money not available yet)"), ("RECEIVED", "Received"),
-    ("RECEIVED_IN_CASH", "Received in cash"), ("OVERDUE", "Overdue"), ("REFUND_REQUESTED", "Refund requested"),
-    ("REFUND_IN_PROGRESS", "Refund in progress"), ("REFUNDED", "Refunded"),
-    ("CHARGEBACK_REQUESTED", "Chargeback requested"), ("CHARGEBACK_DISPUTE", "Chargeback in dispute"),
-    ("AWAITING_CHARGEBACK_REVERSAL", "Awaiting chargeback reversal"), ("DUNNING_REQUESTED", "Dunning requested"),
-    ("DUNNING_RECEIVED", "Dunning received"), ("AWAITING_RISK_ANALYSIS", "Awaiting risk analysis"))
-BILLING_TYPES = static(("UNDEFINED", "Let the payer choose"), ("BOLETO", "Bank slip (boleto)"), ("PIX", "Pix"),
-                       ("CREDIT_CARD", "Credit card"))
-
 PAYMENT_OUTPUT: dict[str, Any] = {
     "type": "object",
     "required": ["id", "status", "value", "billingType", "dueDate", "customer", "reused"],

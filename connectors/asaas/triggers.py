@@ -12,6 +12,7 @@ from typing import Any
 from connectors.sdk import Context, PermanentError, Trigger, load_json
 
 from .client import client_for
+from .fields import PAYMENT_EVENT_FIELDS
 from .summaries import event_summary
 
 PAYMENT_SCHEMA: dict[str, Any] = load_json(__file__, "payment.schema.json")
@@ -101,6 +102,7 @@ def _payment_trigger(key: str, event: str, title: str, description: str) -> Trig
         prepare=prepare,
         summary=event_summary,
         references=REFERENCES,
+        output_fields=PAYMENT_EVENT_FIELDS,
     )
 
 
@@ -135,5 +137,6 @@ TRIGGERS: tuple[Trigger, ...] = (
         prepare=prepare,
         summary=event_summary,
         references=REFERENCES,
+        output_fields=PAYMENT_EVENT_FIELDS,
     ),
 )

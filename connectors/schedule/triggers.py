@@ -23,7 +23,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from connectors.sdk import ConfigError, Context, InboundEvent, Trigger, normalise_locale
+from connectors.sdk import ConfigError, Context, InboundEvent, OutputField, Trigger, normalise_locale
 
 from .cron import DEFAULT_TIMEZONE, MACROS, Schedule, ScheduleError, compile_schedule
 
@@ -70,6 +70,15 @@ OUTPUT_SCHEMA: dict[str, Any] = {
         "time": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "the local time, HH:MM"},
         "schedule": {"type": "string", "description": "the cron expression (every: as its cron expression)"},
     },
+}
+
+#: The output fields a person filters on (the day and the local time of the run, mostly).
+OUTPUT_FIELDS: dict[str, OutputField] = {
+    "date": OutputField("Day of the run", "date"),
+    "time": OutputField("Time of the run (HH:MM)", "string"),
+    "scheduled_for": OutputField("Scheduled time", "date"),
+    "timezone": OutputField("Time zone", "string"),
+    "schedule": OutputField("Schedule (cron expression)", "string"),
 }
 
 SAMPLE: dict[str, Any] = {
@@ -189,4 +198,5 @@ CRON = Trigger(
     clock=True,
     timetable=timetable,
     summary=summary,
+    output_fields=OUTPUT_FIELDS,
 )

@@ -15,7 +15,7 @@ from .base import (
     load_json,
     with_labels,
 )
-from .choices import Choices, Notice, Option, Timetable, dynamic, static
+from .choices import Choices, Notice, Option, OutputField, Timetable, dynamic, static
 from .errors import (
     ConfigError,
     ConnectorError,
@@ -38,7 +38,7 @@ from .webhooks import (
 )
 
 __all__ = [
-    "Catalog", "Choices", "N_", "Notice", "Option", "Timetable", "catalog_beside", "dynamic",
+    "Catalog", "Choices", "N_", "Notice", "Option", "OutputField", "Timetable", "catalog_beside", "dynamic",
     "normalise_locale", "static",
     "Action", "ConfigError", "Connector", "ConnectorError", "Context", "DEFAULT_MAX_BODY_BYTES", "DeferredError",
     "HttpClient", "InboundEvent", "InboundRequest", "Lookup", "PermanentError", "Problem", "RUNTIME",

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .choices import Choices, Notice, Timetable
+from .choices import Choices, Notice, OutputField, Timetable
 from .i18n import Catalog
 
 JSON = dict[str, Any]
@@ -154,6 +154,8 @@ class Trigger:
     ``{"payment": "$.payment.id", "email": "$.customer.email"}``): the engine stores them when a run
     starts, so runs can be listed and searched by them (``runs list --ref``, ``/api/runs?ref=``). The
     first is the one a run's line shows first.
+    ``output_fields`` describes output fields for people, ``{dotted path: OutputField}`` (e.g.
+    ``"payment.status"``): label, how to compare, fixed values. The filter screen offers these.
     """
 
     key: str
@@ -174,6 +176,7 @@ class Trigger:
     summary: Summary | None = None
     timetable: Callable[[Mapping[str, Any]], Timetable] | None = None
     references: Mapping[str, str] = field(default_factory=dict)
+    output_fields: Mapping[str, OutputField] = field(default_factory=dict)
 
     def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
         if self.matches is not None:

@@ -40,6 +40,9 @@ def messages(connector: Connector) -> list[str]:
         texts += _schema_texts(item.options_schema if isinstance(item, Trigger) else item.input_schema)
         for choices in item.choices.values():
             texts += [option.label for option in choices.options]
+        for described in getattr(item, "output_fields", {}).values():
+            texts.append(described.label)
+            texts += [option.label for option in described.choices.options] if described.choices else []
     texts += [lookup.title for lookup in connector.lookups]
     texts += connector.messages
     return list(dict.fromkeys(t for t in texts if t))

@@ -48,6 +48,21 @@ class Choices:
         return params
 
 
+@dataclass(frozen=True)
+class OutputField:
+    """A trigger output field described for people: the wizard's filter screen lists these by label.
+
+    ``label`` is English (a msgid of the connector's catalog). ``kind`` says how a person compares
+    it when the output schema cannot: "money" (typed 1.234,56), "date", "number", "boolean",
+    "enum", "string"; "" reads it from the schema. ``choices`` are the fixed values it takes
+    (a payment's status), shown by label and stored as the service's code.
+    """
+
+    label: str
+    kind: str = ""
+    choices: Choices | None = None
+
+
 def static(*pairs: tuple[str, str]) -> Choices:
     """``static(("BOLETO", "Bank slip (boleto)"), ...)``: a fixed list of ``(value, English label)``."""
     return Choices(options=tuple(Option(value, label) for value, label in pairs))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk import Context, Trigger, load_json, static
+from connectors.sdk import Context, OutputField, Trigger, load_json, static
 from connectors.sdk.base import JSON
 
 from .status import document_status, normalise_document
@@ -105,6 +105,26 @@ REFERENCES: dict[str, str] = {
 }
 
 
+#: The document and signer fields a person filters on (statuses as ``status.normalise_*`` spell them).
+OUTPUT_FIELDS: dict[str, OutputField] = {
+    "document.status": OutputField("Document status", "enum", static(
+        ("pending", "Waiting for signatures"), ("signed", "Signed"), ("refused", "Refused"))),
+    "document.name": OutputField("Document name", "string"),
+    "document.external_id": OutputField("Document external id", "string"),
+    "document.folder_path": OutputField("Document folder", "string"),
+    "document.created_at": OutputField("Document created on", "date"),
+    "signer.name": OutputField("Signer name", "string"),
+    "signer.email": OutputField("Signer e-mail", "string"),
+    "signer.cpf": OutputField("Signer CPF", "string"),
+    "signer.cnpj": OutputField("Signer CNPJ", "string"),
+    "signer.status": OutputField("Signer status", "enum", static(
+        ("new", "Has not opened the link"), ("link_opened", "Opened the link"), ("signed", "Signed"),
+        ("refused", "Refused"), ("expired", "Expired"), ("cancelled", "Cancelled"))),
+    "signer.signed_at": OutputField("Signed on", "date"),
+    "rejected_reason": OutputField("Reason for refusal", "string"),
+}
+
+
 def _sample(event_type: str) -> JSON:
     return prepare(None, WEBHOOK_EXAMPLES[event_type], {})
 
@@ -139,6 +159,7 @@ DOCUMENT_SIGNED = Trigger(
     once_per=_signed_once_per,
     prepare=prepare,
     references=REFERENCES,
+    output_fields=OUTPUT_FIELDS,
 )
 
 DOCUMENT_REFUSED = Trigger(
@@ -151,6 +172,7 @@ DOCUMENT_REFUSED = Trigger(
     summary=summary,
     prepare=prepare,
     references=REFERENCES,
+    output_fields=OUTPUT_FIELDS,
 )
 
 DOCUMENT_CREATED = Trigger(
@@ -163,6 +185,7 @@ DOCUMENT_CREATED = Trigger(
     summary=summary,
     prepare=prepare,
     references=REFERENCES,
+    output_fields=OUTPUT_FIELDS,
 )
 
 TRIGGERS = (DOCUMENT_SIGNED, DOCUMENT_REFUSED, DOCUMENT_CREATED)

@@ -92,7 +92,7 @@ def test_wizard_builds_the_charge_to_contract_automation_and_it_runs(
     page.click("button[value=next]")
 
     expect(page.locator(".progress li.current")).to_contain_text("Filtros")
-    expect(page.locator("input[name=g0c0_field]")).to_have_value("payment.billingType")
+    expect(page.locator("select[name=field-0]")).to_have_value("$.payment.billingType")
     stack.shot(page, "wizard-2-filters")
     page.click("button[value=next]")
 

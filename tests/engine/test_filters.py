@@ -206,3 +206,47 @@ def test_not_starts_with_passes_other_prefixes_and_fails_a_missing_field() -> No
     assert compiled.evaluate({"ref": "pedido-9"}).passed
     assert not compiled.evaluate({"ref": "ponte-3-2"}).passed
     assert not compiled.evaluate({}).passed  # absence is tested with exists / not_exists
+
+
+PONTE_RULE: list[Any] = [
+    {"field": "$.payment.status", "op": "equals", "value": "PENDING"},
+    {"any": [{"field": "$.payment.externalReference", "op": "is_empty"},
+             {"field": "$.payment.externalReference", "op": "not_starts_with", "value": "ponte-"}]},
+]
+
+
+@pytest.mark.parametrize(("reference", "status", "expected"), [
+    (None, "PENDING", True), ("", "PENDING", True), ("erp-7", "PENDING", True),
+    ("ponte-42-2", "PENDING", False), ("erp-7", "RECEIVED", False),
+])
+def test_a_nested_any_group_inside_all(reference: str | None, status: str, expected: bool) -> None:
+    doc = {"payment": {"status": status, "externalReference": reference}}
+    assert compile_filters(PONTE_RULE).evaluate(doc).passed is expected
+
+
+def test_a_nested_group_result_is_stored_with_its_mode_and_says_why() -> None:
+    result = compile_filters(PONTE_RULE).evaluate({"payment": {"status": "PENDING", "externalReference": "ponte-1"}})
+    stored = json.loads(json.dumps(result.to_dict()))
+    assert stored["groups"][0]["mode"] == "all"
+    nested = stored["groups"][0]["groups"][0]
+    assert nested["mode"] == "any" and [c["passed"] for c in nested["conditions"]] == [False, False]
+    assert result.failed is not None and result.failed.op == "is_empty"
+    assert result.explanation.startswith("none passed: $.payment.externalReference is_empty failed")
+
+
+def test_a_root_any_may_hold_conditions_directly_and_stops_at_the_first_that_passes() -> None:
+    spec = {"any": [{"field": "$.payment.billingType", "op": "equals", "value": "PIX"},
+                    {"field": "$.payment.absent", "op": "exists"}]}
+    result = compile_filters(spec).evaluate(DOC)
+    assert result.passed and result.explanation == "group 1 passed"
+    assert len(result.groups) == 1
+
+
+def test_groups_nest_at_most_three_levels_and_every_problem_has_its_place() -> None:
+    deep = {"all": [{"any": [{"all": [{"any": [{"field": "$.a", "op": "exists"}]}]}]},
+                    {"field": "$.b", "op": "among", "value": 1}]}
+    with pytest.raises(FilterSpecError) as caught:
+        compile_filters(deep)
+    places = [where for where, _ in caught.value.problems]
+    assert ("all", 0, "any", 0, "all", 0) in places
+    assert ("all", 1, "op") in places

@@ -158,3 +158,23 @@ def test_a_run_the_catch_up_recovered_is_labelled_in_both_languages(operator_cli
     assert labelled(listed) == {str(seeded["succeeded"])} and ">recovered</span>" in listed
     assert "the catch-up found it in the service" in listed
     assert ">recovered</span>" in operator_client.get(f"/runs/{seeded['succeeded']}").get_data(as_text=True)
+
+
+def test_run_page_shows_a_nested_group_of_conditions_as_a_sentence(
+    operator_client: FlaskClient, seeded: dict[str, int], app: Flask
+) -> None:
+    from app.engine.filters import compile_filters
+
+    verdict = compile_filters([
+        {"field": "$.payment.status", "op": "equals", "value": "PENDING"},
+        {"any": [{"field": "$.payment.externalReference", "op": "is_empty"},
+                 {"field": "$.payment.externalReference", "op": "not_starts_with", "value": "ponte-"}]},
+    ]).evaluate({"payment": {"status": "PENDING", "externalReference": "ponte-9"}})
+    with app.app_context():
+        session = get_session()
+        session.get(Run, seeded["filtered"]).filter_result = verdict.to_dict()
+        session.commit()
+    page = operator_client.get(f"/runs/{seeded['filtered']}").get_data(as_text=True)
+    assert "✘ qualquer uma destas:" in page
+    assert "<code>payment.externalReference</code> não começa com <code>ponte-</code>" in page
+    assert "<code>payment.externalReference</code> está vazio — valor recebido: <code>ponte-9</code>" in page

@@ -47,10 +47,10 @@ def test_wizard_creates_an_enabled_recipe_the_engine_accepts(
     assert operator_client.post(f"{base}/connect", data={
         "trigger_connection": "asaas", "step_connection_0": "zapsign", "go": "next"}).location == f"{base}/filters"
     page = operator_client.get(f"{base}/filters").get_data(as_text=True)
-    assert 'value="payment.billingType"' in page  # the seed recipe's filters, editable
+    assert '<option value="$.payment.billingType" selected>' in page  # the seed recipe's filters, editable
     operator_client.post(f"{base}/filters", data={
-        "g0": "1", "g0c0_field": "payment.value", "g0c0_op": "greater_or_equal", "g0c0_value": "100,00",
-        "g0c0_type": "number", "go": "next"})
+        "mode": "all", "row-0": "c", "field-0": "$.payment.value", "op-0": "greater_or_equal", "value-0": "100,00",
+        "go": "next"})
     page = operator_client.get(f"{base}/choices").get_data(as_text=True)
     assert "Contrato de prestação de serviços" in page and 'name="c|0|template_id"' in page
     operator_client.post(f"{base}/choices", data={"c|0|template_id": TEMPLATE_ID, "go": "next"})
@@ -87,7 +87,7 @@ def test_wizard_creates_an_enabled_recipe_the_engine_accepts(
         assert step_input["variables"]["NOME COMPLETO"] == {"path": "$.customer.name", "format": ["upper"]}
         assert step_input["signer_name"] == {"text": "Sr(a). {{ customer.name }}"}
         assert recipe.definition["filters"] == [{"field": "$.payment.value", "op": "greater_or_equal",
-                                                 "value": "100,00", "type": "number"}]
+                                                 "value": 100, "type": "number"}]
         spec, errors = load_recipe_document(recipe.definition, connections={"asaas", "zapsign"})
         assert errors == [] and spec is not None
     page = operator_client.get(response.location).get_data(as_text=True)
@@ -96,14 +96,15 @@ def test_wizard_creates_an_enabled_recipe_the_engine_accepts(
     assert download.headers["Content-Disposition"].startswith("attachment")
 
 
-def test_draft_survives_a_reload_and_filters_add_or_groups(
+def test_draft_survives_a_reload_and_filters_add_groups(
     operator_client: FlaskClient, seeded: dict[str, int], lookups: list[Any]
 ) -> None:
     base = _start(operator_client, "asaas_charge_to_contract")
-    operator_client.post(f"{base}/filters", data={"g0": "1", "g0c0_field": "payment.status", "g0c0_op": "equals",
-                                                  "g0c0_value": "PENDING", "edit": "group"})
+    operator_client.post(f"{base}/filters", data={"mode": "all", "row-0": "c", "field-0": "$.payment.status",
+                                                  "op-0": "equals", "value-0": "PENDING", "edit": "add-group"})
     page = operator_client.get(f"{base}/filters").get_data(as_text=True)
-    assert page.count("<fieldset") == 2 and 'value="PENDING"' in page
+    assert page.count('<fieldset class="group"') == 1 and '<option value="PENDING" selected>' in page
+    assert 'name="row-1-1"' in page  # the new group comes with two rows to fill
 
 
 def test_saving_without_a_name_shows_an_error(

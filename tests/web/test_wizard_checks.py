@@ -61,20 +61,22 @@ def test_a_filter_value_that_is_not_its_type_is_refused_at_the_filter_step(
     operator_client: FlaskClient, seeded: dict[str, int], lookups: list[Any]  # noqa: F811
 ) -> None:
     base = _start(operator_client, "asaas_charge_to_contract")
-    form = {"g0": "1", "g0c0_field": "payment.value", "g0c0_op": "greater_or_equal", "g0c0_value": "abc",
-            "g0c0_type": "number", "g0c1_field": "payment.dueDate", "g0c1_op": "before", "g0c1_value": "32/13/2025",
-            "g0c1_type": "", "g0c2_field": "payment.status", "g0c2_op": "in", "g0c2_value": "", "g0c2_type": "",
-            "go": "next"}
+    form = {"mode": "all", "row-0": "c", "field-0": "$.payment.value", "op-0": "greater_or_equal", "value-0": "abc",
+            "row-1": "c", "field-1": "$.payment.dueDate", "op-1": "before", "value-1": "32/13/2025",
+            "row-2": "c", "field-2": "$.payment.status", "op-2": "in",
+            "row-3": "c", "field-3": "__other", "path-3": "payment.netValue", "op-3": "less", "value-3": "xyz",
+            "type-3": "number", "go": "next"}
     response = operator_client.post(f"{base}/filters", data=form)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "“abc” não é um número (por exemplo 1.234,56)." in page
-    assert "“32/13/2025” não é uma data (por exemplo 31/12/2025, ou today-3d)." in page
-    assert "Digite os valores, separados por “;”." in page
+    assert "“abc” não é um número: digite como 1.234,56." in page
+    assert "“32/13/2025” não é uma data: digite como 31/12/2025 (ou hoje-3d)." in page
+    assert "Escolha um ou mais valores." in page
+    assert "“xyz” não é um número (por exemplo 1.234,56)." in page  # the advanced path keeps the engine's reading
     assert "cannot be read as" not in page
-    fixed = {**form, "g0c0_value": "1.000,00", "g0c1_value": "today+3d", "g0c2_value": "PENDING; OVERDUE"}
+    fixed = {**form, "value-0": "1.000,00", "value-1": "hoje+3d", "value-2": ["PENDING", "OVERDUE"], "value-3": "10"}
     assert operator_client.post(f"{base}/filters", data=fixed).status_code == 302
-    adding = operator_client.post(f"{base}/filters", data={**form, "go": "", "edit": "add:0"})
+    adding = operator_client.post(f"{base}/filters", data={**form, "go": "", "edit": "add"})
     assert adding.status_code == 302  # "+ condition" is never blocked
 
 
