@@ -81,11 +81,10 @@ def prune(session: Session, *, days: int, batch_size: int = DEFAULT_BATCH, now: 
     report.size_before = file_size(path) if path else None
     engine = session.get_bind()
     session.close()
-    with engine.connect() as connection:  # type: ignore[union-attr]
-        with _sqlite_settings(connection) if path else nullcontext():
-            _prune_runs(connection, report, batch_size)
-            _prune_events(connection, report, batch_size)
-            _prune_deliveries(connection, report, batch_size)
+    with engine.connect() as connection, _sqlite_settings(connection) if path else nullcontext():  # type: ignore[union-attr]
+        _prune_runs(connection, report, batch_size)
+        _prune_events(connection, report, batch_size)
+        _prune_deliveries(connection, report, batch_size)
     if path:
         if compact and report.deleted:
             compact_sqlite(session)
@@ -159,36 +158,41 @@ def _between_batches(connection: Connection, batch: int) -> None:
     time.sleep(BATCH_PAUSE)
 
 
-_FINAL = ", ".join(f"'{status}'" for status in RUN_FINAL_STATUSES)  # constants of the code, not input
 #: The runs one batch deletes: finished, created before the cutoff, ids in ``(lo, hi]``. Evaluated again
 #: by every statement of the batch, inside its write transaction, so a run that is not finished at
 #: that moment (being executed, retried) is never touched, whatever it was when ``hi`` was read.
-_OLD_RUNS = f"SELECT id FROM runs WHERE id > :lo AND id <= :hi AND status IN ({_FINAL}) AND created_at < :cutoff"
-_NEXT_HI = (f"SELECT max(id) FROM (SELECT id FROM runs WHERE id > :lo AND status IN ({_FINAL}) "
-            "AND created_at < :cutoff ORDER BY id LIMIT :n) AS batch")
+_NEXT_HI = ("SELECT max(id) FROM (SELECT id FROM runs WHERE id > :lo AND status IN :final AND created_at < :cutoff "
+            "ORDER BY id LIMIT :n) AS batch")
 _RUN_BATCH = {
     # A kept replay of a pruned run loses only the pointer. Almost every replay_of_id is NULL, so once
     # SQLite has statistics its planner judges the index useless and scanned runs for every batch
-    # (~1,000 runs/s at a million): INDEXED BY keeps it on the index.
-    "unlink": "UPDATE runs {indexed} SET replay_of_id = NULL WHERE replay_of_id IN (" + _OLD_RUNS + ")",
-    "steps": "DELETE FROM steps WHERE run_id IN (" + _OLD_RUNS + ")",
-    "references": "DELETE FROM run_references WHERE run_id IN (" + _OLD_RUNS + ")",
-    "runs": "DELETE FROM runs WHERE id IN (" + _OLD_RUNS + ")",
+    # (~1,000 runs/s at a million): INDEXED BY keeps it on the index (SQLite only: the other text).
+    "unlink": ("UPDATE runs INDEXED BY ix_runs_replay_of_id SET replay_of_id = NULL WHERE replay_of_id IN "
+               "(SELECT id FROM runs WHERE id > :lo AND id <= :hi AND status IN :final AND created_at < :cutoff)",
+               "UPDATE runs SET replay_of_id = NULL WHERE replay_of_id IN "
+               "(SELECT id FROM runs WHERE id > :lo AND id <= :hi AND status IN :final AND created_at < :cutoff)"),
+    "steps": ("DELETE FROM steps WHERE run_id IN "
+              "(SELECT id FROM runs WHERE id > :lo AND id <= :hi AND status IN :final AND created_at < :cutoff)",),
+    "references": ("DELETE FROM run_references WHERE run_id IN "
+                   "(SELECT id FROM runs WHERE id > :lo AND id <= :hi AND status IN :final AND created_at < :cutoff)",),
+    "runs": ("DELETE FROM runs WHERE id IN "
+             "(SELECT id FROM runs WHERE id > :lo AND id <= :hi AND status IN :final AND created_at < :cutoff)",),
 }
 
 
-def _statement(sql: str, connection: Connection) -> Any:
-    indexed = "INDEXED BY ix_runs_replay_of_id" if connection.dialect.name == "sqlite" else ""
-    return text(sql.format(indexed=indexed)).bindparams(bindparam("cutoff", type_=UTCDateTime()))
+def _statement(sql: str) -> Any:
+    return text(sql).bindparams(bindparam("cutoff", type_=UTCDateTime()), bindparam("final", expanding=True))
 
 
 def _prune_runs(connection: Connection, report: PruneReport, batch_size: int) -> None:
     """Keyset batches over ``runs.id``: each reads the primary key from where the previous stopped."""
-    statements = {name: _statement(sql, connection) for name, sql in _RUN_BATCH.items()}
-    next_hi = _statement(_NEXT_HI, connection)
+    sqlite = connection.dialect.name == "sqlite"
+    statements = {name: _statement(sql[0] if sqlite else sql[-1]) for name, sql in _RUN_BATCH.items()}
+    next_hi, final = _statement(_NEXT_HI), list(RUN_FINAL_STATUSES)
     lo, batch = 0, 0
-    while (hi := connection.execute(next_hi, {"lo": lo, "cutoff": report.cutoff, "n": batch_size}).scalar()):
-        params = {"lo": lo, "hi": hi, "cutoff": report.cutoff}
+    while hi := connection.execute(next_hi, {"lo": lo, "final": final, "cutoff": report.cutoff, "n": batch_size}
+                                   ).scalar():
+        params = {"lo": lo, "hi": hi, "final": final, "cutoff": report.cutoff}
         connection.execute(statements["unlink"], params)
         report.steps += _count(connection.execute(statements["steps"], params))
         connection.execute(statements["references"], params)

@@ -68,7 +68,7 @@ def _decode(raw: str) -> Any:
     return json.loads(raw)
 
 
-def _memo_key(recipe: Candidate) -> tuple[str, str]:
+def _memo_key(recipe: Candidate) -> tuple[str, str | None]:
     raw = recipe.options_key
     return recipe.trigger_key, raw if isinstance(raw, str) or raw is None else json.dumps(raw, sort_keys=True)
 
@@ -85,7 +85,7 @@ def matching_recipes(session: Session, event: Event) -> list[Candidate]:
         select(*_COLUMNS).where(Recipe.trigger_connection_id == event.connection_id,
                                 Recipe.trigger_key.in_(candidates), Recipe.enabled.is_(True))
     )
-    verdicts: dict[tuple[str, str], bool] = {}
+    verdicts: dict[tuple[str, str | None], bool] = {}
     matched = []
     for row in rows:
         recipe = Candidate(*row)
@@ -190,7 +190,7 @@ def _insert_runs(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 def dispatch_event(session: Session, event: Event) -> list[int]:
     """Queue a run for every recipe this event fires; returns the new run ids. Commits."""
     now = utcnow()
-    suffixes: dict[tuple[str, str], str | None] = {}
+    suffixes: dict[tuple[str, str | None], str | None] = {}
     rows = []
     for recipe in matching_recipes(session, event):
         memo = _memo_key(recipe)
