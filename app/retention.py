@@ -9,10 +9,10 @@ delete reads an index, ``runs.replay_of_id`` included), so webhooks keep being s
 prune runs: the write lock is held for one batch at a time, not for the whole prune.
 
 SQLite does not give freed pages back to the file system on its own. Databases Ponte creates use
-``auto_vacuum = INCREMENTAL`` (see ``app/db.py``), so after deleting, the free pages are returned a
-few thousand at a time (``PRAGMA incremental_vacuum(N)``, each its own short write transaction),
-never one long exclusive ``VACUUM``; then ``PRAGMA wal_checkpoint(TRUNCATE)`` empties the write-ahead
-log. A database created before that (``auto_vacuum = NONE``) is switched over by one full ``VACUUM``
+``auto_vacuum = INCREMENTAL`` (see ``app/database.py``), so after each batch the pages it freed are
+returned (``PRAGMA incremental_vacuum(N)``, its own short write transaction; see
+:func:`_between_batches`), never one long exclusive ``VACUUM``; what is left at the end goes the same
+way, then ``PRAGMA wal_checkpoint(TRUNCATE)`` empties the write-ahead log. A database created before that (``auto_vacuum = NONE``) is switched over by one full ``VACUUM``
 the first time it is compacted. PostgreSQL's autovacuum reclaims space on its own. Run
 ``flask --app wsgi runs prune`` from cron.
 """

@@ -64,7 +64,9 @@ def _dispatch(app: Any, events: int) -> tuple[float, int]:
     with app.app_context():
         session = get_session()
         stored = [Event(connection_id=app.config["BENCH_CONNECTION_ID"], dedupe_key=uuid.uuid4().hex,
-                        event_type="PAYMENT_CREATED", payload={"event": "PAYMENT_CREATED", "payment": {"id": "p"}})
+                        event_type="PAYMENT_CREATED",
+                        # a payment id of its own: one change per event (the run key names the change)
+                        payload={"event": "PAYMENT_CREATED", "payment": {"id": f"pay_{uuid.uuid4().hex}"}})
                   for _ in range(events)]
         session.add_all(stored)
         session.commit()
