@@ -12,8 +12,9 @@ SQLite does not give freed pages back to the file system on its own. Databases P
 ``auto_vacuum = INCREMENTAL`` (see ``app/database.py``), so after each batch the pages it freed are
 returned (``PRAGMA incremental_vacuum(N)``, its own short write transaction; see
 :func:`_between_batches`), never one long exclusive ``VACUUM``; what is left at the end goes the same
-way, then ``PRAGMA wal_checkpoint(TRUNCATE)`` empties the write-ahead log. A database created before that (``auto_vacuum = NONE``) is switched over by one full ``VACUUM``
-the first time it is compacted. PostgreSQL's autovacuum reclaims space on its own. Run
+way, then ``PRAGMA wal_checkpoint(TRUNCATE)`` empties the write-ahead log. A database created
+before that (``auto_vacuum = NONE``) is switched over by one full ``VACUUM`` the first time it is
+compacted. PostgreSQL's autovacuum reclaims space on its own. Run
 ``flask --app wsgi runs prune`` from cron.
 """
 
