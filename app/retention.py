@@ -82,7 +82,7 @@ def prune(session: Session, *, days: int, batch_size: int = DEFAULT_BATCH, now: 
     report.size_before = file_size(path) if path else None
     engine = session.get_bind()
     session.close()
-    with engine.connect() as connection, _sqlite_settings(connection) if path else nullcontext():  # type: ignore[union-attr]
+    with engine.connect() as connection, _sqlite_settings(connection, compact) if path else nullcontext():  # type: ignore[union-attr]
         _prune_runs(connection, report, batch_size)
         _prune_events(connection, report, batch_size)
         _prune_deliveries(connection, report, batch_size)
@@ -98,7 +98,7 @@ CHECKPOINT_BATCHES = 8  # batches between the prune's own checkpoints (bounds th
 
 
 @contextmanager
-def _sqlite_settings(connection: Connection) -> Iterator[None]:
+def _sqlite_settings(connection: Connection, compact: bool) -> Iterator[None]:
     """A bigger page cache and no automatic checkpoints on the pruning connection, for the prune.
 
     SQLite's default cache is 2 MB. Deleting a batch touches pages all over each index of ``runs``,
@@ -123,7 +123,8 @@ def _sqlite_settings(connection: Connection) -> Iterator[None]:
     connection.exec_driver_sql(f"PRAGMA cache_size = -{PRUNE_CACHE_KIB}")
     connection.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
     connection.exec_driver_sql("PRAGMA synchronous = NORMAL")
-    connection.info["ponte_incremental"] = connection.exec_driver_sql("PRAGMA auto_vacuum").scalar() == _INCREMENTAL
+    connection.info["ponte_incremental"] = compact and (  # --no-compact: no space given back, as before
+        connection.exec_driver_sql("PRAGMA auto_vacuum").scalar() == _INCREMENTAL)
     connection.commit()
     try:
         yield
