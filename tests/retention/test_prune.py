@@ -146,6 +146,11 @@ def test_space_goes_back_batch_by_batch(sqlite_app: Flask, monkeypatch: pytest.M
     assert left and left[0] < 20  # a few pages freed by the events and deliveries phases at most
 
 
+def _auto_vacuum(app: Flask) -> int:
+    with app.app_context():
+        return int(get_session().connection().exec_driver_sql("PRAGMA auto_vacuum").scalar())
+
+
 def test_a_new_sqlite_database_gives_space_back_incrementally_and_an_old_one_is_converted_once(
         sqlite_app: Flask) -> None:
     """No long exclusive VACUUM on every prune: the file is on auto_vacuum=INCREMENTAL."""
