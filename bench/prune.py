@@ -8,7 +8,7 @@ runs as a subprocess, a thread stands in for the webhook path: every 20 ms it in
 commits (``synchronous = FULL``, as Ponte does), and records how long that took; the longest wait
 is how long the prune held the write lock at a stretch. Reported: the prune's wall time, what it
 deleted, the file size before and after (space given back by incremental vacuum), and the writer's
-p50/p99/max commit latency.
+p50/p99/max commit latency, and the largest the write-ahead log got.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from app.retention import file_size
 from bench.ingest import ROOT, VENV_BIN
 
 
-def _writer(path: Path, stop: threading.Event, waits: list[float], failures: list[int]) -> None:
+def _writer(path: Path, stop: threading.Event, waits: list[float], failures: list[int], wal: list[int]) -> None:
     db = sqlite3.connect(path, timeout=60)
+    wal_path = Path(f"{path}-wal")
     db.execute("PRAGMA synchronous = FULL")
     n = 0
     while not stop.is_set():
@@ -43,6 +44,8 @@ def _writer(path: Path, stop: threading.Event, waits: list[float], failures: lis
             db.rollback()
             failures.append(n)
         waits.append((time.perf_counter() - started) * 1000)
+        if wal_path.exists():
+            wal[0] = max(wal[0], wal_path.stat().st_size)  # the WAL file's high-water mark
         stop.wait(0.02)
     db.close()
 
@@ -67,8 +70,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
            "SECRET_KEY": "bench-prune", "PONTE_INSTANCE_PATH": str(copy.parent / "instance"),
            "EMBEDDED_WORKER": "false", "EMBEDDED_SCHEDULER": "false", "APPLY_RECIPE_FILES_ON_START": "false",
            "LOG_LEVEL": "warning"}
-    stop, waits, failures = threading.Event(), [], []
-    writer = threading.Thread(target=_writer, args=(copy, stop, waits, failures))
+    stop, waits, failures, wal = threading.Event(), [], [], [0]
+    writer = threading.Thread(target=_writer, args=(copy, stop, waits, failures, wal))
     writer.start()
     started = time.perf_counter()
     try:
@@ -91,11 +94,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               "writer_commits": len(waits), "writer_p50_ms": round(statistics.median(ordered), 1),
               "writer_p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 1),
               "writer_max_ms": round(ordered[-1], 1), "writer_timeouts": len(failures),
-              "orphan_references": orphans}
+              "orphan_references": orphans, "wal_max": wal[0]}
     if not args.keep_copy:
         shutil.rmtree(copy.parent, ignore_errors=True)
     print(f"prune of {runs_before - runs_after:,} of {runs_before:,} runs in {result['seconds']} s; "
-          f"file {size_before:,} -> {result['size_after']:,} bytes; {orphans} orphan references")
+          f"file {size_before:,} -> {result['size_after']:,} bytes; {orphans} orphan references; "
+          f"WAL at most {wal[0]:,} bytes")
     print(f"  {result['output']}")
     print(f"  meanwhile {len(waits)} webhook-like commits: p50 {result['writer_p50_ms']} ms, "
           f"p99 {result['writer_p99_ms']} ms, max {result['writer_max_ms']} ms, {len(failures)} timed out (60 s)")

@@ -15,11 +15,12 @@ An event stored by a polling trigger carries its ``recipe_id`` and goes to that 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,18 +32,45 @@ log = logging.getLogger("ponte.engine.dispatch")
 
 class Candidate(NamedTuple):
     """What dispatch needs of a recipe: read as columns (the trigger options and retry limit taken out
-    of the stored definition by the database), never the whole definition decoded per recipe."""
+    of the stored definition by the database), never the whole definition decoded per recipe.
+
+    ``options_key`` is the options as the database returned them (JSON text on SQLite): recipes with
+    the same trigger and the same options get the same verdict and run-key suffix for an event, so
+    those are worked out once per distinct pair, not once per recipe (1,000 recipes on one trigger
+    usually share a handful of option sets).
+    """
 
     id: int
     key: str
     version: int
     trigger_key: str
-    options: Any
+    options_key: Any
     max_attempts: Any
+
+    @property
+    def options(self) -> Any:
+        return _options(self.options_key)
 
 
 _COLUMNS = (Recipe.id, Recipe.key, Recipe.version, Recipe.trigger_key,
-            Recipe.definition[("trigger", "options")], Recipe.definition[("retry", "max_attempts")])
+            type_coerce(Recipe.definition[("trigger", "options")], Text),
+            Recipe.definition[("retry", "max_attempts")].as_integer())
+
+
+def _options(raw: Any) -> Any:
+    """Decoded options (PostgreSQL's driver may already have decoded them)."""
+    return _decode(raw) if isinstance(raw, str) else raw
+
+
+@lru_cache(maxsize=256)
+def _decode(raw: str) -> Any:
+    """Options JSON text -> a value; cached, so callers must not mutate it (triggers only read options)."""
+    return json.loads(raw)
+
+
+def _memo_key(recipe: Candidate) -> tuple[str, str | None]:
+    raw = recipe.options_key
+    return recipe.trigger_key, raw if isinstance(raw, str) or raw is None else json.dumps(raw, sort_keys=True)
 
 
 def matching_recipes(session: Session, event: Event) -> list[Candidate]:
@@ -57,23 +85,30 @@ def matching_recipes(session: Session, event: Event) -> list[Candidate]:
         select(*_COLUMNS).where(Recipe.trigger_connection_id == event.connection_id,
                                 Recipe.trigger_key.in_(candidates), Recipe.enabled.is_(True))
     )
+    verdicts: dict[tuple[str, str | None], bool] = {}
     matched = []
     for row in rows:
         recipe = Candidate(*row)
-        try:
-            trigger = _trigger(recipe.trigger_key)
-        except LookupError:
-            log.warning("recipe %s names an unknown trigger %s", recipe.key, recipe.trigger_key)
-            continue
-        try:
-            fires = trigger.kind == "webhook" and trigger.fires_on(event.event_type, event.payload,
-                                                                    recipe.options or {})
-        except Exception:  # noqa: BLE001 - one recipe's bad options must not hold the event back from others
-            log.exception("recipe %s: trigger %s could not judge event %s", recipe.key, recipe.trigger_key, event.id)
-            continue
-        if fires:
+        memo = _memo_key(recipe)
+        if memo not in verdicts:
+            verdicts[memo] = _fires(recipe, event)
+        if verdicts[memo]:
             matched.append(recipe)
     return matched
+
+
+def _fires(recipe: Candidate, event: Event) -> bool:
+    try:
+        trigger = _trigger(recipe.trigger_key)
+    except LookupError:
+        log.warning("recipe %s names an unknown trigger %s", recipe.key, recipe.trigger_key)
+        return False
+    try:
+        return trigger.kind == "webhook" and bool(trigger.fires_on(event.event_type, event.payload,
+                                                                   recipe.options or {}))
+    except Exception:  # noqa: BLE001 - one recipe's bad options must not hold the event back from others
+        log.exception("recipe %s: trigger %s could not judge event %s", recipe.key, recipe.trigger_key, event.id)
+        return False
 
 
 @lru_cache(maxsize=1024)
@@ -106,6 +141,16 @@ def run_key(recipe: Candidate, event: Event) -> str:
     once per business object (``Trigger.once_per``), or ``<recipe>:change:<key>`` when the connector's
     webhook admin names the business change (the webhook delivery and the catch-up's recovered event
     of one change make one run, whichever comes first); names too long for the column are hashed."""
+    return _with_suffix(recipe, event, _run_key_suffix(recipe, event))
+
+
+def _with_suffix(recipe: Candidate, event: Event, suffix: str | None) -> str:
+    return f"{recipe.id}:{suffix}" if suffix else f"{recipe.id}:{event.id}"
+
+
+def _run_key_suffix(recipe: Candidate, event: Event) -> str | None:
+    """What follows ``<recipe>:`` in the run key when it is not the event id; it depends only on the
+    trigger, the options and the event, so dispatch works it out once per distinct options."""
     try:
         connector, trigger = _pair(recipe.trigger_key)
     except LookupError:
@@ -116,10 +161,10 @@ def run_key(recipe: Candidate, event: Event) -> str:
     if not once and event.connection_id is not None and getattr(connector, "webhook_admin", None) is not None:
         once, kind = connector.webhook_admin.change_key(event.event_type, event.payload), "change"
     if not once:
-        return f"{recipe.id}:{event.id}"
+        return None
     if len(once) > 200:
         once = "sha256:" + hashlib.sha256(once.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{recipe.id}:{kind}:{once}"
+    return f"{kind}:{once}"
 
 
 @lru_cache(maxsize=4)
@@ -145,17 +190,23 @@ def _insert_runs(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 def dispatch_event(session: Session, event: Event) -> list[int]:
     """Queue a run for every recipe this event fires; returns the new run ids. Commits."""
     now = utcnow()
-    rows = [{
-        "recipe_id": recipe.id,
-        "recipe_version": recipe.version,
-        "event_id": event.id,
-        "dedupe_key": run_key(recipe, event),
-        "status": "queued",
-        "attempt": 0,
-        "max_attempts": int(recipe.max_attempts if recipe.max_attempts is not None else 6),
-        "created_at": now,
-        "next_attempt_at": now,
-    } for recipe in matching_recipes(session, event)]
+    suffixes: dict[tuple[str, str | None], str | None] = {}
+    rows = []
+    for recipe in matching_recipes(session, event):
+        memo = _memo_key(recipe)
+        if memo not in suffixes:
+            suffixes[memo] = _run_key_suffix(recipe, event)
+        rows.append({
+            "recipe_id": recipe.id,
+            "recipe_version": recipe.version,
+            "event_id": event.id,
+            "dedupe_key": _with_suffix(recipe, event, suffixes[memo]),
+            "status": "queued",
+            "attempt": 0,
+            "max_attempts": int(recipe.max_attempts if recipe.max_attempts is not None else 6),
+            "created_at": now,
+            "next_attempt_at": now,
+        })
     created = _insert_runs(session, rows) if rows else []
     event.dispatched_at = now
     session.commit()

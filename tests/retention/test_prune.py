@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -113,6 +114,36 @@ def test_sqlite_file_shrinks_after_prune(sqlite_app: Flask) -> None:
     assert report.size_before == before and report.size_after is not None
     assert os.path.getsize(path) == report.size_after  # the WAL was checkpointed and truncated
     assert report.size_after < before / 3
+
+
+
+def test_no_compact_gives_no_space_back(sqlite_app: Flask) -> None:
+    """Free pages are returned after each batch, unless the prune is told not to compact."""
+    _seed(sqlite_app, filler=150, payload_kb=8)
+    with sqlite_app.app_context():
+        report = prune(get_session(), days=30, batch_size=7, compact=False)
+        free = int(get_session().connection().exec_driver_sql("PRAGMA freelist_count").scalar())
+    assert report.runs == 152 and free > 100  # deleted, the pages kept as free pages
+
+
+def test_space_goes_back_batch_by_batch(sqlite_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """By the end of the deleting nothing is left for the final compaction: each batch gave its pages back."""
+    from app import retention
+
+    _seed(sqlite_app, filler=150, payload_kb=8)
+    left: list[int] = []
+    compact = retention.compact_sqlite
+
+    def counting(session: Any, *args: Any, **kwargs: Any) -> None:
+        left.append(int(session.connection().exec_driver_sql("PRAGMA freelist_count").scalar()))
+        compact(session, *args, **kwargs)
+
+    monkeypatch.setattr(retention, "compact_sqlite", counting)
+    with sqlite_app.app_context():
+        report = prune(get_session(), days=30, batch_size=7)
+        free = int(get_session().connection().exec_driver_sql("PRAGMA freelist_count").scalar())
+    assert report.runs == 152 and free == 0
+    assert left and left[0] < 20  # a few pages freed by the events and deliveries phases at most
 
 
 def _auto_vacuum(app: Flask) -> int:
