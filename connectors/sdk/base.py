@@ -154,6 +154,9 @@ class Trigger:
     ``{"payment": "$.payment.id", "email": "$.customer.email"}``): the engine stores them when a run
     starts, so runs can be listed and searched by them (``runs list --ref``, ``/api/runs?ref=``). The
     first is the one a run's line shows first.
+    ``group`` (an English msgid, "" for the main list) files a trigger under a heading in the
+    wizard's picker, so a connector with one trigger per documented event (Asaas has 28 payment
+    events) keeps its everyday ones on top and the rest together under one label.
     """
 
     key: str
@@ -174,6 +177,7 @@ class Trigger:
     summary: Summary | None = None
     timetable: Callable[[Mapping[str, Any]], Timetable] | None = None
     references: Mapping[str, str] = field(default_factory=dict)
+    group: str = ""
 
     def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
         if self.matches is not None:
