@@ -1,6 +1,7 @@
 """The ZapSign connector: e-signature of documents filled from DOCX templates.
 
-Triggers on document webhooks (signed, refused, created), actions to create a document from a
+Triggers on every documented webhook event (document signed, refused, created, deleted, expired,
+viewed; signer added, notified, failing the identity check; e-mail bounce; background check), actions to create a document from a
 template and to fetch one, lookups for the wizard. See ``docs/connectors/zapsign.md``.
 """
 
@@ -10,6 +11,7 @@ from connectors.sdk import Connector
 
 from .actions import ACTIONS
 from .client import check_credentials
+from .event_triggers import TRIGGERS as EVENT_TRIGGERS
 from .lookups import CATALOG, CHOOSE_TEMPLATE, LOOKUPS
 from .triggers import TRIGGERS
 from .webhook import ZapSignWebhook
@@ -58,7 +60,7 @@ CONNECTOR = Connector(
     "signed or refused.",
     auth_schema=AUTH_SCHEMA,
     test_credentials=check_credentials,
-    triggers=TRIGGERS,
+    triggers=(*TRIGGERS, *EVENT_TRIGGERS),
     actions=ACTIONS,
     lookups=LOOKUPS,
     webhook=ZapSignWebhook(),
