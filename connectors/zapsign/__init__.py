@@ -1,8 +1,8 @@
 """The ZapSign connector: e-signature of documents filled from DOCX templates.
 
 Triggers on every documented webhook event (document signed, refused, created, deleted, expired,
-viewed; signer added, notified, failing the identity check; e-mail bounce; background check), actions to create a document from a
-template and to fetch one, lookups for the wizard. See ``docs/connectors/zapsign.md``.
+viewed; signer added, notified, failing the identity check; e-mail bounce; background check),
+actions to create a document from a template and to fetch one, lookups for the wizard. See ``docs/connectors/zapsign.md``.
 """
 
 from __future__ import annotations
