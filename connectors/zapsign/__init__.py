@@ -2,7 +2,8 @@
 
 Triggers on every documented webhook event (document signed, refused, created, deleted, expired,
 viewed; signer added, notified, failing the identity check; e-mail bounce; background check),
-actions to create a document from a template and to fetch one, lookups for the wizard. See ``docs/connectors/zapsign.md``.
+actions to create a document from a template and to fetch one, lookups for the wizard.
+See ``docs/connectors/zapsign.md``.
 """
 
 from __future__ import annotations
