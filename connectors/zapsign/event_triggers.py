@@ -67,7 +67,8 @@ def prepare_background_check(ctx: Context | None, payload: JSON, options: Mappin
 
 def summary_background_check(output: JSON, locale: str) -> str:
     """"Maria Souza · completed · CHK…": who was checked, the outcome, the check id."""
-    check = output.get("check") if isinstance(output.get("check"), dict) else {}
+    found = output.get("check")
+    check: JSON = found if isinstance(found, dict) else {}
     who = check.get("full_name") or check.get("company_name")
     return " · ".join(str(x) for x in (who, check.get("status"), check.get("check_id")) if x)
 
