@@ -31,6 +31,7 @@ from app.engine.waiting import apply_waiting
 from app.models import Connection
 from app.vault import VaultError
 from app.web import bp, metadata
+from app.web.connection_events import recent_events
 from app.web.auth_views import _safe_next
 from app.web.forms import connection_form_class, connection_values
 from app.webhook_setup import auto_register, register
@@ -166,7 +167,8 @@ def connection_edit(connection_id: int) -> ResponseReturnValue:
             return redirect(url_for("web.connection_edit", connection_id=connection.id))
     return render_template("connections/form.html", form=form, connector=connector, connection=connection,
                            set_secrets=_set_secrets(connection), secret_names=set(secret_fields(connector)),
-                           webhook=_webhook_info(connection, connector))
+                           webhook=_webhook_info(connection, connector),
+                           events=recent_events(get_session(), connection))
 
 
 def _attach_errors(form: Any, exc: ConnectionInputError) -> None:
