@@ -31,8 +31,8 @@ from app.engine.waiting import apply_waiting
 from app.models import Connection
 from app.vault import VaultError
 from app.web import bp, metadata
-from app.web.connection_events import recent_events
 from app.web.auth_views import _safe_next
+from app.web.connection_events import recent_events
 from app.web.forms import connection_form_class, connection_values
 from app.webhook_setup import auto_register, register
 from app.webhook_watch import overview
