@@ -157,3 +157,14 @@ def test_a_split_event_keeps_which_split_it_is_about(ctx: Context, payment: dict
     output = trigger.output(ctx, envelope, {})
     assert output["additional_info"] == {"splitId": "064a4957-1eee-4d06-9c96-deaf8a17534d"}
     jsonschema.validate(output, trigger.output_schema)
+
+
+def test_the_registered_webhook_subscribes_every_event_a_payment_trigger_needs() -> None:
+    """Ponte registers one config with every payment event (no list given): each trigger's event is in it."""
+    from connectors.asaas.webhook_admin import _body
+    from connectors.sdk.webhook_admin import WebhookTarget
+
+    body = _body(WebhookTarget(url="https://ponte.example/webhooks/x", secret="s", email=None, name="Ponte"))
+    needed = {e for t in CONNECTOR.triggers if t.kind == "webhook" for e in t.event_types}
+    assert len(needed) == len(EVENT_NAMES) and needed <= set(body["events"])
+    assert all(CONNECTOR.trigger("payment_any").fires_on(e, {}, {}) for e in body["events"] if e.startswith("PAYMENT_"))
