@@ -292,7 +292,7 @@ def describe(connector: Connector) -> JSON:
         "needs_connection": connector.needs_connection,
         "triggers": many(
             connector.triggers,
-            ("key", "title", "description", "kind", "options_schema", "output_schema", "sample"),
+            ("key", "title", "description", "kind", "group", "options_schema", "output_schema", "sample"),
         ),
         "actions": many(
             connector.actions,
