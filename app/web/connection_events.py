@@ -3,7 +3,8 @@
 Ponte stores every event a service sends (even a family no trigger covers: Asaas TRANSFER_*,
 INVOICE_*, a ZapSign event added after this release), so a person can see it arrived and why it
 started nothing: no trigger knows this kind of event, or one does but no enabled automation uses
-it, or it waits for the executor. The page reads the same rows the engine does (events, runs).
+it, or one does but its options left this event out (a "document signed" automation waits for the
+last signature), or it waits for the executor. The page reads the same rows the engine does (events, runs).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.engine.dispatch import candidate_trigger_keys
-from app.models import Connection, Event, Run
+from app.models import Connection, Event, Recipe, Run
 from app.web import metadata
 from connectors import registry
+from connectors.sdk import Trigger
 
 LIMIT = 20
 
@@ -30,7 +31,7 @@ class EventRow:
     received_at: datetime
     event_type: str
     title: str  # the title of the trigger made for this event ("" when none is)
-    state: str  # "runs" | "waiting" | "no_recipe" | "no_trigger"
+    state: str  # "runs" | "waiting" | "not_fired" | "no_recipe" | "no_trigger"
     runs: int
     last_run_id: int | None
     source: str
@@ -48,27 +49,26 @@ def trigger_title(connector_key: str, event_type: str) -> str:
     return ""
 
 
-def covered(connector_key: str, event_type: str) -> bool:
-    """Whether any trigger of the connector may start a recipe on ``event_type``.
+def concerns(trigger: Trigger, event_type: str) -> bool:
+    """Whether ``trigger`` is about ``event_type``: it lists it, or (listing none) its ``matches``
+    accepts it with no options (Asaas "any payment event"); options can only narrow it further."""
+    if trigger.kind != "webhook":
+        return False
+    if trigger.event_types:
+        return event_type in trigger.event_types
+    try:
+        return trigger.matches is not None and bool(trigger.matches(event_type, {}, {}))
+    except Exception:  # noqa: BLE001 - a trigger that cannot judge without a payload is not proof
+        return False
 
-    A trigger with a ``matches`` function (Asaas "any payment event") is asked with no options,
-    which is how it is used in the wizard; options can only narrow it further.
-    """
-    for key in candidate_trigger_keys(event_type):
-        if not key.startswith(f"{connector_key}."):
-            continue
-        try:
-            trigger = registry.get_trigger(key)[1]
-        except LookupError:
-            continue
-        try:
-            if trigger.event_types and event_type in trigger.event_types:
-                return True
-            if trigger.matches is not None and trigger.matches(event_type, {}, {}):
-                return True
-        except Exception:  # noqa: BLE001, S112 - a trigger that cannot judge without a payload is not proof
-            continue
-    return False
+
+def _concerned(connector_key: str, event_type: str, trigger_keys: set[str] | None = None) -> bool:
+    try:
+        connector = registry.get_connector(connector_key)
+    except LookupError:
+        return False
+    return any(concerns(t, event_type) for t in connector.triggers
+               if trigger_keys is None or f"{connector_key}.{t.key}" in trigger_keys)
 
 
 def recent_events(session: Session, connection: Connection, limit: int = LIMIT) -> list[EventRow]:
@@ -80,15 +80,19 @@ def recent_events(session: Session, connection: Connection, limit: int = LIMIT) 
     counts = {event_id: (n, last) for event_id, n, last in session.execute(
         select(Run.event_id, func.count(Run.id), func.max(Run.id))
         .where(Run.event_id.in_([e.id for e in events])).group_by(Run.event_id))}
+    in_use = set(session.scalars(select(Recipe.trigger_key).where(
+        Recipe.trigger_connection_id == connection.id, Recipe.enabled.is_(True))))
     rows = []
     for event in events:
         runs, last = counts.get(event.id, (0, None))
         if runs:
             state = "runs"
-        elif not covered(connection.connector_key, event.event_type):
+        elif not _concerned(connection.connector_key, event.event_type):
             state = "no_trigger"
         elif event.dispatched_at is None:
             state = "waiting"
+        elif _concerned(connection.connector_key, event.event_type, in_use):
+            state = "not_fired"  # e.g. "document signed" waits for the last signer; once per document
         else:
             state = "no_recipe"
         rows.append(EventRow(event.id, event.received_at, event.event_type,

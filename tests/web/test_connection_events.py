@@ -3,6 +3,7 @@ started nothing; the wizard's picker keeps the everyday triggers first, the rest
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from app.db import get_session
 from app.engine.executor import EmbeddedExecutor
 from app.engine.recipes import save_recipe
 from app.models import Connection, Run
+from connectors.zapsign.triggers import WEBHOOK_EXAMPLES
 
 TOKEN = "Ab3xK9mQz7LpW2vR8nT5yU4hJ6gF1dSa"  # meets Asaas's token rules
 SECRET = "Zs" * 24  # noqa: S105 - a test secret of the length Ponte generates
@@ -84,14 +86,27 @@ def test_events_no_trigger_covers_are_shown_with_why_nothing_ran(
     assert "no automation uses this event" in english and "Bank slip viewed" in english
 
 
-def test_an_unknown_zapsign_event_is_listed(app: Flask, admin_client: FlaskClient,
-                                            make_connection: Callable[..., int]) -> None:
-    zapsign = make_connection("zapsign", "zapsign", api_token="zs-api", webhook_secret=SECRET)
-    _deliver(admin_client, _uid(app, zapsign), {"event_type": "folder_archived", "folder": "/contratos/"},
-             {"X-Ponte-Secret": SECRET})
+def test_zapsign_events_say_whether_a_trigger_or_its_options_left_them_out(
+        app: Flask, admin_client: FlaskClient, make_connection: Callable[..., int]) -> None:
+    zapsign = make_connection("zapsign", "zapsign", api_token="zs-api", webhook_secret=SECRET,
+                              base_url="http://127.0.0.1:9/api/v1")
+    make_connection("email", "smtp", host="127.0.0.1", port=2525, from_address="p@example.com")
+    with app.app_context():
+        result = save_recipe(get_session(), {  # fires once, when everyone has signed
+            "key": "signed", "name": "Signed", "trigger": {"connection": "zapsign", "event": "zapsign.document_signed"},
+            "steps": [{"key": "mail", "action": "email.send_email", "connection": "smtp",
+                       "input": {"to": "ops@example.com", "subject": "x", "body": "y"}}]})
+        assert not result.errors, result.errors
+    first_signature = copy.deepcopy(WEBHOOK_EXAMPLES["doc_signed"]) | {"status": "pending"}
+    uid = _uid(app, zapsign)
+    _deliver(admin_client, uid, first_signature, {"X-Ponte-Secret": SECRET})
+    _deliver(admin_client, uid, {"event_type": "folder_archived", "folder": "/contratos/"}, {"X-Ponte-Secret": SECRET})
     EmbeddedExecutor(app).run_until_idle()
     page = admin_client.get(f"/connections/{zapsign}").get_data(as_text=True)
     assert "<code>folder_archived</code>" in page and "o Ponte ainda não tem gatilho" in page
+    signed_row = page[page.index('<tr class="event-not_fired">'):]
+    signed_row = signed_row[:signed_row.index("</tr>")]
+    assert "Documento assinado" in signed_row and "as opções do gatilho o deixam de fora" in signed_row
 
 
 def test_a_connection_with_no_event_says_so(admin_client: FlaskClient, make_connection: Callable[..., int]) -> None:
