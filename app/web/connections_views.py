@@ -34,6 +34,7 @@ from app.models import Connection
 from app.vault import VaultError
 from app.web import bp, metadata
 from app.web.auth_views import _safe_next
+from app.web.connection_events import recent_events
 from app.web.forms import connection_form_class, connection_values
 from app.webhook_setup import auto_register, register
 from app.webhook_watch import overview
@@ -116,7 +117,8 @@ def _form_page(form: Any, connector: Any, connection: Connection | None,
     page = render_template(
         "connections/form.html", form=form, connector=connector, connection=connection, failed=failed,
         set_secrets=_set_secrets(connection) if connection else set(), secret_names=set(secret_fields(connector)),
-        webhook=_webhook_info(connection, connector) if connection else None)
+        webhook=_webhook_info(connection, connector) if connection else None,
+        events=recent_events(get_session(), connection) if connection else None)
     response = current_app.make_response(page)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -147,7 +147,7 @@ def _apply_trigger(draft: dict[str, Any], form: Any) -> list[str]:
 
 
 def _trigger_context(draft: dict[str, Any]) -> dict[str, Any]:
-    return {"triggers": data.trigger_choices(), "actions": data.action_choices(), **schedule.context(draft)}
+    return {"trigger_groups": data.trigger_groups(), "actions": data.action_choices(), **schedule.context(draft)}
 
 
 # -- connect -----------------------------------------------------------------------------------

@@ -32,10 +32,24 @@ def title_of(connector: Connector, item: Any = None) -> str:
     return metadata.title(connector, item)
 
 
-def trigger_choices() -> list[tuple[str, str]]:
-    """Webhook triggers, and clock triggers with a timetable (they have no account to name)."""
-    return [(f"{c.key}.{t.key}", metadata.qualified_title(c, t))
-            for c in registry.CONNECTORS for t in c.triggers if t.kind == "webhook" or t.timetable is not None]
+def trigger_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The picker's option groups: every connector's everyday triggers first, then each connector's
+    named groups (``Trigger.group``: "Asaas: Outros eventos de cobrança"), so 28 payment events do
+    not bury "Cobrança recebida" among chargebacks and splits."""
+    main: list[tuple[str, list[tuple[str, str]]]] = []
+    others: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for c in registry.CONNECTORS:
+        for t in c.triggers:
+            if t.kind != "webhook" and t.timetable is None:
+                continue
+            option = (f"{c.key}.{t.key}", metadata.qualified_title(c, t))
+            if t.group:
+                others.setdefault((c.key, f"{metadata.title(c)}: {metadata.text(c, t.group)}"), []).append(option)
+            elif main and main[-1][0] == metadata.title(c):
+                main[-1][1].append(option)
+            else:
+                main.append((metadata.title(c), [option]))
+    return main + [(label, options) for (_, label), options in others.items()]
 
 
 def action_choices() -> list[tuple[str, str]]:

@@ -45,7 +45,7 @@ PAYMENT_EVENTS: tuple[tuple[str, str, str], ...] = (
      "A split of a payment was blocked because its value diverges"),
     ("PAYMENT_SPLIT_DIVERGENCE_BLOCK_FINISHED", "Split divergence block finished",
      "The divergence block of a payment's split ended"),
-    ("PAYMENT_SPLIT_DONE", "Split settled", "A split of a payment was settled (additionalInfo.splitId)"),
+    ("PAYMENT_SPLIT_DONE", "Split settled", "A split of a payment was settled (one event per split)"),
 )
 
 EVENT_NAMES: tuple[str, ...] = tuple(name for name, _, _ in PAYMENT_EVENTS)

@@ -1,4 +1,4 @@
-"""Asaas webhook triggers: one per payment event, plus "any payment event".
+"""Asaas webhook triggers: one per documented payment event (events.py), plus "any payment event".
 
 Like Pluga's "Cobrança criada", the trigger output is the payment enriched with its customer
 (``GET /customers/{id}``), so mappings can read the payer's name, e-mail, CPF/CNPJ and address.
@@ -12,6 +12,8 @@ from typing import Any
 from connectors.sdk import Context, PermanentError, Trigger, load_json
 
 from .client import client_for
+from .event_samples import sample_for
+from .events import PAYMENT_EVENTS
 from .fields import PAYMENT_EVENT_FIELDS
 from .summaries import event_summary
 
@@ -37,6 +39,10 @@ OUTPUT_SCHEMA: dict[str, Any] = {
         },
         "payment": PAYMENT_SCHEMA,
         "customer": CUSTOMER_SCHEMA,
+        "additional_info": {
+            "type": "object",
+            "description": "what the envelope adds about the event, e.g. splitId on PAYMENT_SPLIT_DONE",
+        },
     },
 }
 
@@ -64,39 +70,26 @@ def prepare(ctx: Context, payload: dict[str, Any], options: Mapping[str, Any]) -
             )
         else:
             customer = found
-    return {
+    out = {
         "event": payload.get("event"),
         "event_id": payload.get("id"),
         "event_date": payload.get("dateCreated"),
         "payment": payment,
         "customer": customer,
     }
+    if isinstance(payload.get("additionalInfo"), dict):
+        out["additional_info"] = payload["additionalInfo"]
+    return out
 
 
-_PAID = {"paymentDate": "2025-03-06", "clientPaymentDate": "2025-03-06", "confirmedDate": "2025-03-06"}
-_SAMPLE_PAYMENT_CHANGES: dict[str, dict[str, Any]] = {
-    "PAYMENT_CONFIRMED": {"status": "CONFIRMED", "confirmedDate": "2025-03-06"},
-    "PAYMENT_RECEIVED": {"status": "RECEIVED", **_PAID, "creditDate": "2025-03-06"},
-    "PAYMENT_OVERDUE": {"status": "OVERDUE"},
-    "PAYMENT_UPDATED": {"value": 480.0, "netValue": 479.01, "dueDate": "2025-03-15"},
-    "PAYMENT_REFUNDED": {"status": "REFUNDED", **_PAID},
-    "PAYMENT_DELETED": {"deleted": True},
-}
-
-
-def _sample_for(event: str) -> dict[str, Any]:
-    """The shared sample with the payment as it looks when ``event`` is sent."""
-    payment = {**SAMPLE["payment"], **_SAMPLE_PAYMENT_CHANGES.get(event, {})}
-    return {**SAMPLE, "event": event, "payment": payment}
-
-
-def _payment_trigger(key: str, event: str, title: str, description: str) -> Trigger:
+def _payment_trigger(key: str, event: str, title: str, description: str, group: str = "") -> Trigger:
     return Trigger(
         key=key,
         title=title,
         description=f"{description} (Asaas webhook event {event}).",
         output_schema=OUTPUT_SCHEMA,
-        sample=_sample_for(event),
+        sample=sample_for(SAMPLE, event),
+        group=group,
         kind="webhook",
         event_types=(event,),
         prepare=prepare,
@@ -110,33 +103,41 @@ def _any_payment_event(event_type: str, payload: dict[str, Any], options: Mappin
     return event_type.startswith("PAYMENT_")
 
 
+#: The everyday events, first in the wizard's picker. Their keys predate the one-per-event rule and
+#: are permanent (stored in recipes); every other documented event gets ``payment_<event>``.
+COMMON_KEYS: dict[str, str] = {
+    "PAYMENT_CREATED": "payment_created", "PAYMENT_CONFIRMED": "payment_confirmed",
+    "PAYMENT_RECEIVED": "payment_received", "PAYMENT_OVERDUE": "payment_overdue",
+    "PAYMENT_UPDATED": "payment_updated", "PAYMENT_REFUNDED": "payment_refunded",
+    "PAYMENT_DELETED": "payment_deleted",
+}
+OTHER_GROUP = "Other payment events"
+_DOCUMENTED = {name: (title, description) for name, title, description in PAYMENT_EVENTS}
+
+
+def trigger_key(event: str) -> str:
+    """``PAYMENT_BANK_SLIP_VIEWED`` → ``payment_bank_slip_viewed`` (the seven older keys as they are)."""
+    return COMMON_KEYS.get(event) or "payment_" + event.removeprefix("PAYMENT_").lower()
+
+
+PAYMENT_ANY = Trigger(
+    key="payment_any",
+    title="Any payment event",
+    description="Any Asaas payment event (every PAYMENT_*: created, received, overdue, viewed…). "
+    "Filter on `event` to narrow it.",
+    output_schema=OUTPUT_SCHEMA,
+    sample=SAMPLE,
+    kind="webhook",
+    matches=_any_payment_event,
+    prepare=prepare,
+    summary=event_summary,
+    references=REFERENCES,
+    output_fields=PAYMENT_EVENT_FIELDS,
+)
+
 TRIGGERS: tuple[Trigger, ...] = (
-    _payment_trigger("payment_created", "PAYMENT_CREATED", "New payment created",
-                     "A payment (cobrança) was created in Asaas"),
-    _payment_trigger("payment_confirmed", "PAYMENT_CONFIRMED", "Payment confirmed",
-                     "A payment was paid but the money is not available yet (e.g. card, Pix under hold)"),
-    _payment_trigger("payment_received", "PAYMENT_RECEIVED", "Payment received",
-                     "A payment was received and the money is in the account"),
-    _payment_trigger("payment_overdue", "PAYMENT_OVERDUE", "Payment overdue",
-                     "A payment passed its due date unpaid"),
-    _payment_trigger("payment_updated", "PAYMENT_UPDATED", "Payment updated",
-                     "A payment's due date or value changed"),
-    _payment_trigger("payment_refunded", "PAYMENT_REFUNDED", "Payment refunded",
-                     "A payment was refunded"),
-    _payment_trigger("payment_deleted", "PAYMENT_DELETED", "Payment deleted",
-                     "A payment was removed (also sent per payment when a subscription is removed)"),
-    Trigger(
-        key="payment_any",
-        title="Any payment event",
-            description="Any Asaas payment event (every PAYMENT_*: created, received, overdue, viewed…). "
-        "Filter on `event` to narrow it.",
-        output_schema=OUTPUT_SCHEMA,
-        sample=SAMPLE,
-        kind="webhook",
-        matches=_any_payment_event,
-        prepare=prepare,
-        summary=event_summary,
-        references=REFERENCES,
-        output_fields=PAYMENT_EVENT_FIELDS,
-    ),
+    *(_payment_trigger(key, event, *_DOCUMENTED[event]) for event, key in COMMON_KEYS.items()),
+    PAYMENT_ANY,
+    *(_payment_trigger(trigger_key(event), event, title, description, OTHER_GROUP)
+      for event, title, description in PAYMENT_EVENTS if event not in COMMON_KEYS),
 )

@@ -156,6 +156,9 @@ class Trigger:
     first is the one a run's line shows first.
     ``output_fields`` describes output fields for people, ``{dotted path: OutputField}`` (e.g.
     ``"payment.status"``): label, how to compare, fixed values. The filter screen offers these.
+    ``group`` (an English msgid, "" for the main list) files a trigger under a heading in the
+    wizard's picker, so a connector with one trigger per documented event (Asaas has 28 payment
+    events) keeps its everyday ones on top and the rest together under one label.
     """
 
     key: str
@@ -177,6 +180,7 @@ class Trigger:
     timetable: Callable[[Mapping[str, Any]], Timetable] | None = None
     references: Mapping[str, str] = field(default_factory=dict)
     output_fields: Mapping[str, OutputField] = field(default_factory=dict)
+    group: str = ""
 
     def fires_on(self, event_type: str, payload: JSON, options: Mapping[str, Any]) -> bool:
         if self.matches is not None:
@@ -291,7 +295,7 @@ def describe(connector: Connector) -> JSON:
         "needs_connection": connector.needs_connection,
         "triggers": many(
             connector.triggers,
-            ("key", "title", "description", "kind", "options_schema", "output_schema", "sample"),
+            ("key", "title", "description", "kind", "group", "options_schema", "output_schema", "sample"),
         ),
         "actions": many(
             connector.actions,

@@ -37,6 +37,8 @@ def messages(connector: Connector) -> list[str]:
     items: list[Any] = [*connector.triggers, *connector.actions]
     for item in items:
         texts += [item.title, item.description]
+        if isinstance(item, Trigger):
+            texts.append(item.group)
         texts += _schema_texts(item.options_schema if isinstance(item, Trigger) else item.input_schema)
         for choices in item.choices.values():
             texts += [option.label for option in choices.options]

@@ -1,7 +1,9 @@
 """The ZapSign connector: e-signature of documents filled from DOCX templates.
 
-Triggers on document webhooks (signed, refused, created), actions to create a document from a
-template and to fetch one, lookups for the wizard. See ``docs/connectors/zapsign.md``.
+Triggers on every documented webhook event (document signed, refused, created, deleted, expired,
+viewed; signer added, notified, failing the identity check; e-mail bounce; background check),
+actions to create a document from a template and to fetch one, lookups for the wizard.
+See ``docs/connectors/zapsign.md``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from connectors.sdk import Connector
 
 from .actions import ACTIONS
 from .client import check_credentials
+from .event_triggers import TRIGGERS as EVENT_TRIGGERS
 from .lookups import CATALOG, CHOOSE_TEMPLATE, LOOKUPS
 from .triggers import TRIGGERS
 from .webhook import ZapSignWebhook
@@ -58,7 +61,7 @@ CONNECTOR = Connector(
     "signed or refused.",
     auth_schema=AUTH_SCHEMA,
     test_credentials=check_credentials,
-    triggers=TRIGGERS,
+    triggers=(*TRIGGERS, *EVENT_TRIGGERS),
     actions=ACTIONS,
     lookups=LOOKUPS,
     webhook=ZapSignWebhook(),

@@ -40,6 +40,22 @@ SIGNER_STATUSES: dict[str, str] = {
 }
 
 
+#: Where a signer event names the signer it is about, per the docs' examples: doc_signed
+#: ``signer_who_signed``, created_signer and signature_notification_sent ``created_signer``,
+#: doc_viewed ``signer_who_viewed``, doc_read_confirmation ``signer_who_read``,
+#: signer_authentication_failed ``unauthenticated_signer``.
+EVENT_SIGNER_FIELDS = ("signer_who_signed", "created_signer", "signer_who_viewed", "signer_who_read",
+                       "unauthenticated_signer")
+
+
+def event_signer(payload: dict[str, Any]) -> dict[str, Any]:
+    """The signer the event is about ({} for a document-level event)."""
+    for name in EVENT_SIGNER_FIELDS:
+        if isinstance(payload.get(name), dict):
+            return dict(payload[name])
+    return {}
+
+
 def document_status(raw: Any) -> Any:
     """The normalised document status (``pending``, ``signed``, ``refused``) or ``raw`` if unknown."""
     return DOCUMENT_STATUSES.get(raw.strip().lower(), raw) if isinstance(raw, str) else raw
@@ -72,6 +88,7 @@ def normalise_document(document: dict[str, Any]) -> dict[str, Any]:
         out["status"] = document_status(out["status"])
     if isinstance(out.get("signers"), list):
         out["signers"] = [normalise_signer(s) for s in out["signers"]]
-    if isinstance(out.get("signer_who_signed"), dict):
-        out["signer_who_signed"] = normalise_signer(out["signer_who_signed"])
+    for name in EVENT_SIGNER_FIELDS:
+        if isinstance(out.get(name), dict):
+            out[name] = normalise_signer(out[name])
     return out

@@ -1,9 +1,11 @@
-"""Webhook triggers on ZapSign documents: signed, refused, created.
+"""Webhook triggers on ZapSign documents: signed, refused, created (the others: event_triggers.py).
 
-All three share one output shape (``trigger_output.schema.json``) so a mapping written for one reads
-the others: ``$.document.token``, ``$.signer.email``, ``$.answers['CPF']``. ``doc_signed`` fires once
-per signer; ``document_signed`` fires only when the whole document is signed unless the recipe asks
-for ``every_signature``.
+Every document and signer event shares one output shape (``trigger_output.schema.json``) so a
+mapping written for one reads the others: ``$.document.token``, ``$.signer.email``,
+``$.answers['CPF']``; ``$.signer`` is the signer the event is about (who signed, was added, viewed,
+read, failed the identity check), else the first. ``doc_signed`` fires once per signer;
+``document_signed`` fires only when the whole document is signed unless the recipe asks for
+``every_signature``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import Any
 from connectors.sdk import Context, OutputField, Trigger, load_json, static
 from connectors.sdk.base import JSON
 
-from .status import document_status, normalise_document
+from .status import EVENT_SIGNER_FIELDS, document_status, event_signer, normalise_document
 
 OUTPUT_SCHEMA: JSON = load_json(__file__, "trigger_output.schema.json")
 WEBHOOK_EXAMPLES: JSON = load_json(__file__, "webhook_examples.json")
 
 # Fields that are not the document itself; everything else at the top level is.
-NOT_DOCUMENT = frozenset({"event_type", "signers", "answers", "signer_who_signed", "rejected_reason"})
+NOT_DOCUMENT = frozenset({"event_type", "signers", "answers", "rejected_reason", *EVENT_SIGNER_FIELDS})
 
 
 def _variable(name: Any) -> str:
@@ -39,8 +41,8 @@ def prepare(ctx: Context | None, payload: JSON, options: Mapping[str, Any]) -> J
     """
     doc = normalise_document(payload)
     signers = [s for s in doc.get("signers") or [] if isinstance(s, dict)]
-    who = doc.get("signer_who_signed")
-    if isinstance(who, dict):
+    who = event_signer(doc)
+    if who:
         # signer_who_signed omits sign_url and a few fields; complete it from the signers list.
         full = next((s for s in signers if s.get("token") == who.get("token")), {})
         signer: JSON | None = {**full, **who}

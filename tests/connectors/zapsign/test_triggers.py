@@ -21,7 +21,8 @@ def test_trigger_sample_validates_against_its_output_schema(trigger: Any) -> Non
 
 def test_titles_in_portuguese() -> None:
     titles = [CONNECTOR.text(t.title, "pt_BR") for t in CONNECTOR.triggers]
-    assert titles == ["Documento assinado", "Documento recusado", "Documento criado"]
+    assert titles[:3] == ["Documento assinado", "Documento recusado", "Documento criado"]
+    assert all(title != t.title for title, t in zip(titles, CONNECTOR.triggers, strict=True))
 
 
 def test_prepare_exposes_answers_by_variable_and_the_signer(ctx: Context, example: Any) -> None:

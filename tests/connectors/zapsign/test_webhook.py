@@ -151,3 +151,46 @@ def test_instructions_name_the_url_and_the_header_never_a_query_token(locale: st
     assert "X-Ponte-Secret" in text
     assert ("recusa ?token=" in text) == (locale == "pt_BR") and ("refuses ?token=" in text) == (locale == "en")
     assert ("Configurações" in text) == (locale == "pt_BR")
+
+
+def test_a_background_check_has_no_document_token_and_is_stored(example: Any) -> None:
+    [event] = HOOK.parse(example("background_check_completed"))
+    assert event.event_type == "background_check_completed"
+    assert "CHK0163c33c219452ef3fdaa37ff0bf33f4" in event.dedupe_key
+    with pytest.raises(ValueError, match="check_id"):
+        HOOK.parse({"event_type": "background_check_completed"})
+
+
+def test_an_unknown_event_without_a_token_is_kept_as_it_came() -> None:
+    """Nothing a future ZapSign event sends is refused for lacking a document: it is stored and shown."""
+    body = {"event_type": "folder_archived", "folder": "/contratos/", "at": "2026-12-01T10:00:00Z"}
+    [event] = HOOK.parse(body)
+    assert event.payload == body and event.dedupe_key == HOOK.parse(dict(body))[0].dedupe_key
+
+
+def test_views_by_two_signers_and_two_views_are_distinct_events(example: Any) -> None:
+    first = example("doc_viewed")
+    other_signer = example("doc_viewed")
+    other_signer["signer_who_viewed"]["token"] = "5f0c2d1e-8b7a-4c3e-9d21-7a6b5c4d3e2f"
+    later = example("doc_viewed")
+    later["signer_who_viewed"]["last_view_at"] = "2025-02-25T08:00:00.000000Z"
+    keys = {HOOK.parse(body)[0].dedupe_key for body in (first, other_signer, later)}
+    assert len(keys) == 3
+    assert HOOK.parse(example("doc_viewed"))[0].dedupe_key == HOOK.parse(first)[0].dedupe_key
+
+
+def test_two_notifications_to_one_signer_are_distinct_events(example: Any) -> None:
+    again = example("signature_notification_sent")
+    again["created_signer"]["sent_at"] = "2025-02-26T09:00:00.000000Z"
+    assert (HOOK.parse(example("signature_notification_sent"))[0].dedupe_key
+            != HOOK.parse(again)[0].dedupe_key)
+
+
+def test_the_older_events_keep_their_dedupe_keys(example: Any) -> None:
+    """Keys already stored must not change: doc_signed is still token + signer who signed + last_update_at."""
+    import hashlib
+
+    body = example("doc_signed")
+    material = "\x1f".join([body["token"], "doc_signed", body["signer_who_signed"]["token"], body["last_update_at"]])
+    expected = f"zs:doc_signed:{body['token']}:{hashlib.sha256(material.encode()).hexdigest()[:16]}"
+    assert HOOK.parse(body)[0].dedupe_key == expected
