@@ -76,7 +76,7 @@ def _settings(stack: Stack, owner: str, lease_seconds: float) -> RunSettings:
 
 def test_a_stalled_worker_whose_run_was_taken_over_records_nothing(stack: Stack) -> None:
     run_id = _queued_charge_run(stack)
-    _fault(stack.zapsign, "POST", CREATE_DOC, {"delay": 2})  # A's call lands, its answer comes late
+    _fault(stack.zapsign, "POST", CREATE_DOC, {"delay": 5})  # A's late answer (5 s: after the take-over, even loaded)
     assert _claim(stack, "host:1:a", lease_seconds=300) == [run_id]
     stalled = Worker(stack, run_id, _settings(stack, "host:1:a", 300))
     stalled.start()
@@ -100,7 +100,7 @@ def test_a_stalled_worker_whose_run_was_taken_over_records_nothing(stack: Stack)
 
 def test_a_stalled_thread_is_fenced_out_when_its_own_worker_reclaims_the_run(stack: Stack) -> None:
     run_id = _queued_charge_run(stack)
-    _fault(stack.zapsign, "POST", CREATE_DOC, {"delay": 2})
+    _fault(stack.zapsign, "POST", CREATE_DOC, {"delay": 5})  # as above: the re-claim must come before the late answer
     assert _claim(stack, "host:1:a", lease_seconds=300) == [run_id]
     stalled = Worker(stack, run_id, _settings(stack, "host:1:a", 300))
     stalled.start()
