@@ -9,6 +9,8 @@ from connectors.sdk import ConfigError, Connector, Context
 
 from .client import AUTH_SCHEMA, client_for, key_environment_mismatch
 from .customers import FIND_OR_CREATE_CUSTOMER
+from .digest import CHECK_OVERDUE_OPEN, OVERDUE_DIGEST, OVERDUE_LISTED
+from .fees import APPLY_FEES
 from .lookups import LOOKUPS, NO_DOCUMENT
 from .payments import CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS
 from .reminders import CHECK_PAYMENT_OPEN, PAYMENT_DUE_REMINDER
@@ -50,13 +52,14 @@ CONNECTOR = Connector(
     "customers, create and read payments.",
     auth_schema=AUTH_SCHEMA,
     test_credentials=test_credentials,
-    triggers=(*TRIGGERS, PAYMENT_DUE_REMINDER),
-    actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, CHECK_PAYMENT_OPEN),
+    triggers=(*TRIGGERS, PAYMENT_DUE_REMINDER, OVERDUE_DIGEST),
+    actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, CHECK_PAYMENT_OPEN,
+             APPLY_FEES, CHECK_OVERDUE_OPEN),
     lookups=LOOKUPS,
     webhook=WEBHOOK,
     webhook_admin=WEBHOOK_ADMIN,
     catalog=CATALOG,
-    messages=(PAYMENTS_LISTED, NO_DOCUMENT),
+    messages=(PAYMENTS_LISTED, NO_DOCUMENT, OVERDUE_LISTED),
     sensitive=SENSITIVE,
 )
 

@@ -25,7 +25,8 @@ EXPECTED = {
 
 
 def test_trigger_keys_events_and_titles() -> None:
-    assert [t.key for t in CONNECTOR.triggers] == [*EXPECTED, "payment_any", "payment_due_reminder"]
+    assert [t.key for t in CONNECTOR.triggers] == [*EXPECTED, "payment_any", "payment_due_reminder",
+                                                     "overdue_digest"]
     for key, (event, title_pt) in EXPECTED.items():
         trigger = CONNECTOR.trigger(key)
         assert trigger.kind == "webhook" and CONNECTOR.text(trigger.title, "pt_BR") == title_pt
