@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.collection import rule
-from app.collection.preview import PreviewRow, preview_rule
+from app.collection.preview import PreviewRow, escalations, preview_rule
 from app.db import get_session
 from app.models import Recipe
 from app.web import wizard_data as data
@@ -189,6 +189,7 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
     payments, _email = _current(document)
     connection = data.connection_named(session, payments)
     found: list[PreviewRow] = []
+    escalated: list[PreviewRow] = []
     problem = None
     if connection is None or connection.connector_key != rule.ASAAS:
         problem = _("Choose the Asaas account first (Accounts step).")
@@ -197,6 +198,8 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
         try:
             found = preview_rule(session, connection, (document.get("trigger") or {}).get("options") or {},
                                  recipe=recipe)
+            escalated = [row for row in escalations(session, connection)
+                         if recipe is None or row.recipe_key != recipe.key]
         except ConnectorError as exc:
             problem = _("Asaas could not be read: %(message)s", message=exc.user_message)
         except Exception:  # noqa: BLE001 - a vault or programming error: logged, the page still works
@@ -210,7 +213,9 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
              else _("custom e-mail")}
             for row in sorted(found, key=lambda r: (r.offset, r.due_date, r.customer.lower()))]
     return {"rows": rows, "problem": problem, "connection": connection,
-            "days": [rule.day_code(day) for day in days]}
+            "days": [rule.day_code(day) for day in days],
+            "escalations": [{"row": row, "code": rule.day_code(row.offset), "text": day_text(row.offset)}
+                            for row in sorted(escalated, key=lambda r: (r.kind, r.offset, r.customer.lower()))]}
 
 
 def apply_today(draft: dict[str, Any], form: Any) -> list[str]:
