@@ -23,13 +23,15 @@ from app.collection.preview import PreviewRow, escalations, preview_rule
 from app.db import get_session
 from app.models import Recipe
 from app.web import wizard_data as data
+from app.web.wizard_collection_texts import apply_texts, texts_context
 from connectors import registry
 from connectors.sdk import ConnectorError
 
 log = logging.getLogger("ponte.web.wizard")
 
-STEPS = ("accounts", "steps", "today", "finish")
-STEP_TITLES = {"accounts": _l("Accounts"), "steps": _l("Reminder steps"), "today": _l("Who gets what today")}
+STEPS = ("accounts", "steps", "texts", "today", "finish")
+STEP_TITLES = {"accounts": _l("Accounts"), "steps": _l("Reminder steps"), "texts": _l("Reminder texts"),
+               "today": _l("Who gets what today")}
 TEMPLATE_LABELS = {"pt_BR": _l("Reminder in Portuguese (pt-BR)"), "en": _l("Reminder in English")}
 
 
@@ -223,5 +225,5 @@ def apply_today(draft: dict[str, Any], form: Any) -> list[str]:
     return []
 
 
-APPLY = {"accounts": apply_accounts, "steps": apply_steps, "today": apply_today}
-CONTEXT = {"accounts": accounts_context, "steps": steps_context, "today": today_context}
+APPLY = {"accounts": apply_accounts, "steps": apply_steps, "texts": apply_texts, "today": apply_today}
+CONTEXT = {"accounts": accounts_context, "steps": steps_context, "texts": texts_context, "today": today_context}

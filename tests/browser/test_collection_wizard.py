@@ -81,6 +81,9 @@ def test_collection_rule_wizard_previews_today_and_the_saved_rule_sends(
     stack.shot(page, "collection-2-steps")
     page.click("button[value=next]")
 
+    expect(page.locator(".progress li.current")).to_contain_text("Textos dos lembretes")
+    page.click("button[value=next]")  # the texts as the templates have them
+
     expect(page.locator(".progress li.current")).to_contain_text("Quem recebe o quê hoje")
     rows = page.locator("#today tbody tr")
     expect(rows).to_have_count(2)
