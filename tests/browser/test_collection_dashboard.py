@@ -22,6 +22,7 @@ from app.engine.polling import poll_all
 from connectors.asaas.reminders import today_in_brazil
 from sandbox import asaas as asaas_double
 from tests.browser.conftest import OPERATOR, Stack, login
+from tests.browser.test_no_english_in_pt_br import _english
 from tests.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,7 @@ def test_dashboard_shows_the_figures_and_downloads_the_csv(browser: Browser, sta
     expect(page.locator("#aging-chart rect")).to_have_count(4)
     expect(page.locator("#attention-empty")).to_be_visible()  # no rule yet: nobody is past its last step
     stack.shot(page, "collection-dashboard")
+    assert _english(page) == []
 
     with page.expect_download() as info:
         page.click("#csv")
@@ -134,6 +136,7 @@ def test_edited_reminder_text_is_previewed_live_and_sent(browser: Browser, stack
     page.fill("#body_-5", page.locator("#body_-5").input_value().replace(" {{ multa }}", ""))
     expect(page.locator("#err-body_-5")).to_have_text("")
     stack.shot(page, "collection-texts")
+    assert _english(page) == []
     page.click("button[value=next]")
 
     expect(page.locator(".progress li.current")).to_contain_text("Quem recebe o quê hoje")
