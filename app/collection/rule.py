@@ -27,8 +27,8 @@ from typing import Any
 import yaml
 
 from app.collection.emails import LOCALES, mapping_key, mapping_yaml
-from app.collection.texts import from_html, to_html
 from app.collection.preview import TRIGGER_KEY
+from app.collection.texts import from_html, to_html
 from connectors import registry
 
 EMAIL_ACTION = "email.send_email"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +41,7 @@ def _connection(session: Any) -> Connection | None:
     chosen = next((c for c in options if str(c.id) == wanted), None)
     if chosen is None:
         with_rule = [c for c in options if dashboard_data.rule_recipes(session, c)]
-        chosen = (with_rule or options or [None])[0]
+        chosen = next(iter(with_rule or options), None)
     return chosen
 
 
@@ -117,7 +116,9 @@ def collection_refresh() -> ResponseReturnValue:
     """"Atualizar": forget the cached payments; the page reads Asaas again."""
     wanted = request.form.get("connection", "")
     dashboard_data.forget(int(wanted) if wanted.isdigit() else None)
-    return redirect(url_for("web.collection_dashboard", **({"connection": wanted} if wanted.isdigit() else {})))
+    if wanted.isdigit():
+        return redirect(url_for("web.collection_dashboard", connection=wanted))
+    return redirect(url_for("web.collection_dashboard"))
 
 
 def csv_text(figures: Figures, snap: Snapshot, locale: str) -> str:

@@ -74,8 +74,9 @@ def _percent(value: Any) -> Decimal | None:
 
 def has_fees(payment: dict[str, Any], fine: Any, interest: Any) -> bool:
     """The payment already carries exactly this fine (percent) and monthly interest."""
-    current_fine = payment.get("fine") if isinstance(payment.get("fine"), dict) else {}
-    current_interest = payment.get("interest") if isinstance(payment.get("interest"), dict) else {}
+    fine_now, interest_now = payment.get("fine"), payment.get("interest")
+    current_fine: dict[str, Any] = fine_now if isinstance(fine_now, dict) else {}
+    current_interest: dict[str, Any] = interest_now if isinstance(interest_now, dict) else {}
     return (_percent(current_fine.get("value")) == _percent(fine)
             and str(current_fine.get("type") or "PERCENTAGE") == "PERCENTAGE"
             and _percent(current_interest.get("value")) == _percent(interest))

@@ -83,7 +83,8 @@ def test_dashboard_shows_the_figures_and_downloads_the_csv(browser: Browser, sta
         page.click("#csv")
     download = info.value
     assert re.fullmatch(r"cobranca-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
-    text = open(download.path(), encoding="utf-8-sig").read()
+    with open(download.path(), encoding="utf-8-sig") as downloaded:
+        text = downloaded.read()
     lines = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert lines[0][:4] == ["Cobrança", "Cliente", "Valor (R$)", "Vencimento"]
     row = next(line for line in lines if line[0] == bruno)
@@ -108,7 +109,8 @@ def test_edited_reminder_text_is_previewed_live_and_sent(browser: Browser, stack
 
     page = login(browser, stack, OPERATOR)
     page.goto(stack.ponte.url + "/automations/new")
-    page.locator("form.tile", has_text="Régua de cobrança: lembretes de vencimento por e-mail").locator("button").click()
+    rule_tile = page.locator("form.tile", has_text="Régua de cobrança: lembretes de vencimento por e-mail")
+    rule_tile.locator("button").click()
     page.select_option("select[name=payments_connection]", "Asaas loja")
     page.select_option("select[name=email_connection]", "E-mail cobrança")
     page.click("button[value=next]")
@@ -125,7 +127,8 @@ def test_edited_reminder_text_is_previewed_live_and_sent(browser: Browser, stack
     body.press("End")
     body.type(" vence em {{ due_date }}. <i>Obrigado</i>!")
     expect(preview).to_contain_text("Falta pouco para o vencimento")
-    expect(preview).to_contain_text("Oi Marina Costa Andrade, a fatura de R$ 450,00 vence em 10/03/2025. <i>Obrigado</i>!")
+    expect(preview).to_contain_text(
+        "Oi Marina Costa Andrade, a fatura de R$ 450,00 vence em 10/03/2025. <i>Obrigado</i>!")
     expect(preview.locator("i")).to_have_count(0)  # typed HTML is shown, not run
 
     body.type(" {{ multa }}")

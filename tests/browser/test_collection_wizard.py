@@ -59,7 +59,8 @@ def test_collection_rule_wizard_previews_today_and_the_saved_rule_sends(
     page = login(browser, stack, OPERATOR)
     page.click("text=Automações")
     page.click("text=+ Nova automação")
-    page.locator("form.tile", has_text="Régua de cobrança: lembretes de vencimento por e-mail").locator("button").click()
+    rule_tile = page.locator("form.tile", has_text="Régua de cobrança: lembretes de vencimento por e-mail")
+    rule_tile.locator("button").click()
 
     expect(page.locator(".progress li.current")).to_contain_text("Contas")
     page.select_option("select[name=payments_connection]", "Asaas sandbox")

@@ -4,8 +4,11 @@ and a saved rule that sends the edited words (and opens again with them)."""
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Callable, Iterator
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,13 +18,26 @@ from app.db import get_session
 from app.engine.mapping import compile_mapping
 from app.models import Recipe
 from connectors.mail.templates import render_html
-from tests.web.test_wizard_collection import EN, PT, _days_form, _draft_document, _start, accounts, asaas  # noqa: F401
+from sandbox import asaas as asaas_double
+from sandbox.server import RunningServer
+from tests.web.test_wizard_collection import EN, PT, _days_form, _draft_document, _start
+
+
+@pytest.fixture
+def accounts(make_connection: Callable[..., int]) -> Iterator[dict[str, str]]:
+    """An Asaas connection on the double and an SMTP sender."""
+    server: RunningServer = asaas_double.serve()
+    make_connection("asaas", "Asaas produção", api_key=asaas_double.DEFAULT_API_KEY, base_url=f"{server.url}/v3")
+    make_connection("email", "SMTP financeiro", host="127.0.0.1", port=2525, security="none",
+                    from_address="financeiro@example.com")
+    yield {"asaas": "Asaas produção", "email": "SMTP financeiro"}
+    server.stop()
 
 BODY = "Oi {{ name }}, sua fatura de {{amount}} venceu em {{ due_date }}.\n\n<b>Sem multa</b> até sexta & obrigado!"
 SAVED = BODY.replace("{{amount}}", "{{ amount }}")  # placeholders are written back with their spaces
 
 
-def _ready(client: FlaskClient, accounts: dict[str, str]) -> str:  # noqa: F811
+def _ready(client: FlaskClient, accounts: dict[str, str]) -> str:
     base = _start(client)
     client.post(f"{base}/accounts", data={"payments_connection": accounts["asaas"],
                                           "email_connection": accounts["email"]})
@@ -32,14 +48,13 @@ def _ready(client: FlaskClient, accounts: dict[str, str]) -> str:  # noqa: F811
 def _texts_form(page: str) -> dict[str, str]:
     """The texts screen's fields as the browser would send them."""
     form = dict(re.findall(r'<input type="text" name="(subject_-?\d+)" id="[^"]+" value="([^"]*)"', page))
-    form.update({k: v.replace("&#39;", "'").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-                 .replace("&#34;", '"') for k, v in re.findall(r'<textarea[^>]*name="(body_-?\d+)"[^>]*>(.*?)</textarea>',
-                                                              page, re.S)})
+    bodies = re.findall(r'<textarea[^>]*name="(body_-?\d+)"[^>]*>(.*?)</textarea>', page, re.S)
+    form.update({name: html.unescape(text) for name, text in bodies})
     return form
 
 
 def test_texts_start_with_the_templates_words_and_preview_on_the_sample(
-        operator_client: FlaskClient, accounts: dict[str, str]) -> None:  # noqa: F811
+        operator_client: FlaskClient, accounts: dict[str, str]) -> None:
     base = _ready(operator_client, accounts)
     page = operator_client.get(f"{base}/texts").get_data(as_text=True)
     assert "Textos dos lembretes" in page and "+ inserir name" in page
@@ -53,7 +68,7 @@ def test_texts_start_with_the_templates_words_and_preview_on_the_sample(
 
 
 def test_an_edited_text_is_previewed_escaped_and_saved_as_a_map_by_day(
-        operator_client: FlaskClient, accounts: dict[str, str], app: Flask) -> None:  # noqa: F811
+        operator_client: FlaskClient, accounts: dict[str, str], app: Flask) -> None:
     base = _ready(operator_client, accounts)
     form = _texts_form(operator_client.get(f"{base}/texts").get_data(as_text=True))
     form.update({"subject_-5": "Sua fatura vence logo", "body_-5": BODY})
@@ -88,7 +103,7 @@ def test_an_edited_text_is_previewed_escaped_and_saved_as_a_map_by_day(
 
 
 def test_untouched_texts_keep_the_shipped_template(operator_client: FlaskClient, accounts: dict[str, str],
-                                                   app: Flask) -> None:  # noqa: F811
+                                                   app: Flask) -> None:
     base = _ready(operator_client, accounts)
     form = _texts_form(operator_client.get(f"{base}/texts").get_data(as_text=True))
     assert operator_client.post(f"{base}/texts", data={**form, "go": "next"}).status_code == 302
@@ -97,7 +112,7 @@ def test_untouched_texts_keep_the_shipped_template(operator_client: FlaskClient,
 
 
 def test_a_template_error_is_shown_at_the_field_in_the_pages_language(
-        operator_client: FlaskClient, accounts: dict[str, str], app: Flask) -> None:  # noqa: F811
+        operator_client: FlaskClient, accounts: dict[str, str], app: Flask) -> None:
     base = _ready(operator_client, accounts)
     form = _texts_form(operator_client.get(f"{base}/texts").get_data(as_text=True))
     bad = {**form, "body_-5": "Olá {{ nome }}", "body_7": "{% for x in y %}oi{% endfor %}", "subject_7": ""}
