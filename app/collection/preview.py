@@ -96,23 +96,27 @@ def escalations(session: Session, connection: Connection) -> list[PreviewRow]:
     return rows
 
 
-def preview_digest(session: Session, connection: Connection, recipe: Recipe) -> list[PreviewRow]:
-    """The owner's digest as today's poll would make it (any hour: it is a preview)."""
+def preview_digest(session: Session, connection: Connection, recipe: Recipe | None, *,
+                   options: Mapping[str, Any] | None = None, to: str = "") -> list[PreviewRow]:
+    """The owner's digest as today's poll would make it (any hour: it is a preview), for a saved
+    recipe or for the wizard's unsaved settings (``options``, ``to``)."""
     _, trigger = registry.get_trigger(DIGEST_KEY)
     assert trigger.poll is not None
     ctx = Context(config=connection.config(), logger=logging.getLogger("ponte.collection.preview"),
                   connection_name=connection.name, timezone=clock.zone_name())
-    options = {**((recipe.definition.get("trigger") or {}).get("options") or {}), "hour": 0}
-    events, _ = trigger.poll(ctx, options, None)
+    if options is None:
+        options = (recipe.definition.get("trigger") or {}).get("options") or {} if recipe is not None else {}
+    events, _ = trigger.poll(ctx, {**options, "hour": 0}, None)
     rows = []
     for event in events:
-        stored = session.scalar(select(Event.id).where(
-            Event.connection_id == connection.id, Event.dedupe_key == event_key(recipe, event.dedupe_key)))
+        stored = recipe is not None and session.scalar(select(Event.id).where(
+            Event.connection_id == connection.id, Event.dedupe_key == event_key(recipe, event.dedupe_key))) is not None
         payload = event.payload
         rows.append(PreviewRow(
-            recipe_key=recipe.key, payment_id="", customer="", email=recipient(recipe.definition), value=None,
+            recipe_key=recipe.key if recipe is not None else "", payment_id="", customer="",
+            email=to or (recipient(recipe.definition) if recipe is not None else ""), value=None,
             due_date=str(payload["date"]), offset=int(payload.get("min_days", 1)), phase="after",
-            already_queued=stored is not None, kind="notify_owner", count=int(payload.get("count", 0))))
+            already_queued=stored, kind="notify_owner", count=int(payload.get("count", 0))))
     return rows
 
 

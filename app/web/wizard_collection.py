@@ -22,6 +22,7 @@ from app.collection import rule
 from app.collection.preview import PreviewRow, escalations, preview_rule
 from app.db import get_session
 from app.models import Recipe
+from app.web import wizard_collection_escalation as escalation
 from app.web import wizard_data as data
 from app.web.wizard_collection_texts import apply_texts, texts_context
 from connectors import registry
@@ -145,6 +146,7 @@ def apply_steps(draft: dict[str, Any], form: Any) -> list[str]:
         used = Counter(r["template"] for r in rows if r["template"] in rule.TEMPLATES)
         rows.append({"day": "", "template": used.most_common(1)[0][0] if used else rule.DEFAULT_TEMPLATE})
     chosen, problems = check_days(rows)
+    problems += escalation.apply(draft, form)
     if not problems:
         rule.set_steps(document, sorted(chosen), None if custom else chosen)
         _describe(draft, sorted(chosen))
@@ -179,7 +181,7 @@ def steps_context(draft: dict[str, Any]) -> dict[str, Any]:
                      "text": day_text(day) if day is not None else "",
                      "subject": rule.subject(template, day) if day is not None else ""})
     return {"rows": rows, "custom": custom, "limits": rule.day_limits(),
-            "templates": [(key, template_label(key)) for key in rule.TEMPLATES]}
+            "templates": [(key, template_label(key)) for key in rule.TEMPLATES], **escalation.context(draft)}
 
 
 # -- who gets what today -----------------------------------------------------------------------
@@ -200,8 +202,9 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
         try:
             found = preview_rule(session, connection, (document.get("trigger") or {}).get("options") or {},
                                  recipe=recipe)
-            escalated = [row for row in escalations(session, connection)
-                         if recipe is None or row.recipe_key != recipe.key]
+            own = {f"{recipe.key}{suffix}" for suffix in ("", "_owner", "_fees")} if recipe is not None else set()
+            escalated = [row for row in escalations(session, connection) if row.recipe_key not in own]
+            escalated += escalation.preview(session, draft, connection)
         except ConnectorError as exc:
             problem = _("Asaas could not be read: %(message)s", message=exc.user_message)
         except Exception:  # noqa: BLE001 - a vault or programming error: logged, the page still works
