@@ -121,6 +121,11 @@ def collection_refresh() -> ResponseReturnValue:
     return redirect(url_for("web.collection_dashboard"))
 
 
+def cell(text: str) -> str:
+    """A text cell Excel will not run as a formula (a customer called ``=HYPERLINK(...)``)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def csv_text(figures: Figures, snap: Snapshot, locale: str) -> str:
     """The open payments, one a line. pt-BR: ``;`` between fields, decimal comma and dd/mm/aaaa (what
     Excel set to Brazilian Portuguese opens as columns); English: ``,``, decimal point, ISO dates."""
@@ -139,7 +144,7 @@ def csv_text(figures: Figures, snap: Snapshot, locale: str) -> str:
         bucket = dashboard.BUCKETS[dashboard.bucket_of(max(1, days))] if overdue else None
         need = attention.get(charge.id)
         writer.writerow([
-            charge.id, (need.customer_name if need and need.customer_name else charge.customer),
+            cell(charge.id), cell(need.customer_name if need and need.customer_name else charge.customer),
             amount.replace(".", ",") if pt else amount,
             charge.due.strftime("%d/%m/%Y") if pt else charge.due.isoformat(),
             _("overdue") if overdue else _("open"), days,

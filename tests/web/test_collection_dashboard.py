@@ -160,3 +160,10 @@ def test_without_an_asaas_connection(operator_client: FlaskClient) -> None:
     page = operator_client.get("/collection").get_data(as_text=True)
     assert "Nenhuma conexão Asaas" in page
     assert operator_client.get("/collection.csv").status_code == 404
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    from app.web.collection_views import cell
+
+    assert cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert cell("+55 11") == "'+55 11" and cell("@x") == "'@x" and cell("Ana Souza") == "Ana Souza"
