@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.collection import dashboard
 from app.collection.dashboard import Charge, Figures, Reminder
-from app.collection.preview import TRIGGER_KEY
+from app.collection.preview import TRIGGER_KEY, kind_of
 from app.engine import clock
 from app.models import Connection, Event, Recipe, Run
 from connectors import registry
@@ -106,8 +106,10 @@ def forget(connection_id: int | None = None) -> None:
 
 
 def rule_recipes(session: Session, connection: Connection) -> list[Recipe]:
-    return list(session.scalars(select(Recipe).where(
-        Recipe.trigger_key == TRIGGER_KEY, Recipe.trigger_connection_id == connection.id).order_by(Recipe.key)))
+    """The connection's collection rules that send reminders (not the fee steps on the same trigger)."""
+    found = session.scalars(select(Recipe).where(
+        Recipe.trigger_key == TRIGGER_KEY, Recipe.trigger_connection_id == connection.id).order_by(Recipe.key))
+    return [recipe for recipe in found if kind_of(recipe.definition) == "email"]
 
 
 def last_step(recipes: list[Recipe]) -> int | None:

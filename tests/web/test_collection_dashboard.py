@@ -61,7 +61,12 @@ def rule(app: Flask, make_connection: Callable[..., int]) -> int:
                         trigger_connection_id=asaas, trigger_key=TRIGGER_KEY,
                         definition={"key": "regua", "trigger": {"connection": "Asaas produção", "event": TRIGGER_KEY,
                                                                 "options": {"offsets": [-5, 0, 1, 7]}}, "steps": []})
-        session.add(recipe)
+        fees = Recipe(key="regua_fees", name="Multa", source="wizard", version=1, enabled=True,
+                      trigger_connection_id=asaas, trigger_key=TRIGGER_KEY,
+                      definition={"key": "regua_fees", "trigger": {"connection": "Asaas produção", "event": TRIGGER_KEY,
+                                                                     "options": {"offsets": [90]}},
+                                  "steps": [{"key": "fees", "action": "asaas.apply_fees"}]})
+        session.add_all([recipe, fees])  # the fee step on the same trigger is not a reminder, nor the last step
         session.flush()
         for n, item in enumerate(REMINDERS):
             payload = {"payment": {"id": item.payment_id},
