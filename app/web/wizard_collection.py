@@ -212,10 +212,18 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
             problem = _("The payments could not be read with the account %(name)s. Test the connection and "
                         "try again.", name=connection.name)
     days = rule.days_of(document)
-    templates = rule.templates_by_day((rule.email_step(document) or {}).get("input"), days)
+    state = rule.read_steps((rule.email_step(document) or {}).get("input"), days)
+    templates, own = state if state is not None else ({}, {})
+
+    def label(day: int) -> str:
+        if day not in templates:
+            return _("custom e-mail")
+        if day in own:
+            return _("%(template)s, with its own text", template=template_label(templates[day]))
+        return template_label(templates[day])
+
     rows = [{"row": row, "code": rule.day_code(row.offset), "text": day_text(row.offset),
-             "template": template_label(templates[row.offset]) if templates and row.offset in templates
-             else _("custom e-mail")}
+             "template": label(row.offset)}
             for row in sorted(found, key=lambda r: (r.offset, r.due_date, r.customer.lower()))]
     return {"rows": rows, "problem": problem, "connection": connection,
             "days": [rule.day_code(day) for day in days],

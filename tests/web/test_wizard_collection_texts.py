@@ -7,8 +7,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from app.collection import rule
 from app.db import get_session
 from app.engine.mapping import compile_mapping
 from app.models import Recipe
+from connectors.asaas.reminders import today_in_brazil
 from connectors.mail.templates import render_html
 from sandbox import asaas as asaas_double
 from sandbox.server import RunningServer
@@ -30,7 +33,7 @@ def accounts(make_connection: Callable[..., int]) -> Iterator[dict[str, str]]:
     make_connection("asaas", "Asaas produção", api_key=asaas_double.DEFAULT_API_KEY, base_url=f"{server.url}/v3")
     make_connection("email", "SMTP financeiro", host="127.0.0.1", port=2525, security="none",
                     from_address="financeiro@example.com")
-    yield {"asaas": "Asaas produção", "email": "SMTP financeiro"}
+    yield {"asaas": "Asaas produção", "email": "SMTP financeiro", "url": server.url}
     server.stop()
 
 BODY = "Oi {{ name }}, sua fatura de {{amount}} venceu em {{ due_date }}.\n\n<b>Sem multa</b> até sexta & obrigado!"
@@ -92,6 +95,11 @@ def test_an_edited_text_is_previewed_escaped_and_saved_as_a_map_by_day(
     assert sent["subject"] == "Sua fatura vence logo"
     assert "Oi Ana &lt;script&gt;, sua fatura de R$ 1.234,56 venceu em 10/03/2025." in html
     assert "&lt;b&gt;Sem multa&lt;/b&gt;" in html and 'href="https://x/i/1"' in html
+    due = (today_in_brazil() + timedelta(days=5)).isoformat()  # its D-5 is today
+    requests.post(f"{accounts['url']}/_sandbox/payments", timeout=5, json={
+        "customer": {"name": "Gil Souza", "email": "gil@example.com"}, "dueDate": due}).raise_for_status()
+    today = operator_client.get(f"{base}/today").get_data(as_text=True)
+    assert "Gil Souza" in today and "Lembrete em português (pt-BR), com texto próprio" in today
     # the screen opens again with the texts as saved
     page = operator_client.get(f"{base}/texts").get_data(as_text=True)
     assert _texts_form(page)["body_-5"] == SAVED and "editado" in page
