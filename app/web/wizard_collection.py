@@ -213,12 +213,12 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
                         "try again.", name=connection.name)
     days = rule.days_of(document)
     state = rule.read_steps((rule.email_step(document) or {}).get("input"), days)
-    templates, own = state if state is not None else ({}, {})
+    templates, own_texts = state if state is not None else ({}, {})
 
     def label(day: int) -> str:
         if day not in templates:
             return _("custom e-mail")
-        if day in own:
+        if day in own_texts:
             return _("%(template)s, with its own text", template=template_label(templates[day]))
         return template_label(templates[day])
 
