@@ -52,21 +52,29 @@ def scheduler_status() -> None:
 @collection_cli.command("preview")
 @click.argument("recipe_key", required=False)
 def collection_preview(recipe_key: str | None) -> None:
-    """Who would get which reminder today (reads Asaas; stores and sends nothing)."""
+    """Who would get which reminder today, and the escalation steps (fees, the owner's digest)
+    (reads Asaas; stores and sends nothing)."""
     from app.collection.preview import preview, reminder_recipes
 
     session = get_session()
     if recipe_key and not reminder_recipes(session, recipe_key):
-        raise click.ClickException(f"no recipe {recipe_key!r} on the collection rule trigger")
+        raise click.ClickException(f"no recipe {recipe_key!r} on the collection rule triggers")
     rows = preview(session, recipe_key)
     if not rows:
         click.echo("no reminder is due today")
         return
     brl = compile_pipeline(["brl"])
     for row in rows:
+        if row.kind == "notify_owner":
+            note = "  (already queued)" if row.already_queued else ""
+            click.echo(f"{row.recipe_key}\towner digest\t{row.count} payment(s) overdue {row.offset}+ day(s)"
+                       f"\tto {row.email or '(no fixed address)'}{note}")
+            continue
         due = date.fromisoformat(row.due_date).strftime("%d/%m/%Y")
         step = "D0" if row.offset == 0 else f"D{row.offset:+d}"
         note = "  (already queued)" if row.already_queued else ""
         who = f"{row.customer} <{row.email}>" if row.email else f"{row.customer} (no e-mail: filtered out)"
+        if row.kind == "apply_fees":
+            who = f"{row.customer}: fine and interest applied to the payment"
         click.echo(f"{row.recipe_key}\t{step}\t{row.payment_id}\t{brl(row.value)}\tdue {due}\t{who}{note}")
     click.echo(f"{len(rows)} reminder(s) due today; nothing was sent")

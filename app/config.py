@@ -64,6 +64,7 @@ class Config:
     LOGIN_WINDOW_SECONDS = 900
     LOGIN_LOCK_SECONDS = 900
     RETENTION_DAYS = 30
+    COLLECTION_DASHBOARD_TTL = 600  # seconds the collection dashboard keeps the Asaas payments it read
     EXECUTOR_WORKERS = 4
     EXECUTOR_POLL_SECONDS = 1.0
     RETRY_DELAY_SCALE = 1.0  # < 1 shortens retry waits (the demo, end-to-end tests)
@@ -217,6 +218,7 @@ ENV_VARS: dict[str, Callable[[str, str], Any]] = {
     "LOGIN_WINDOW_SECONDS": _int,
     "LOGIN_LOCK_SECONDS": _int,
     "RETENTION_DAYS": _int,
+    "COLLECTION_DASHBOARD_TTL": _int,
     "EXECUTOR_WORKERS": _int,
     "RETRY_DELAY_SCALE": lambda name, value: float(value),
     "RUN_LEASE_SECONDS": _int,

@@ -28,6 +28,7 @@ import yaml
 
 from app.collection.emails import LOCALES, mapping_key, mapping_yaml
 from app.collection.preview import TRIGGER_KEY
+from app.collection.texts import from_html, to_html
 from connectors import registry
 
 EMAIL_ACTION = "email.send_email"
@@ -100,10 +101,16 @@ def days_of(document: Mapping[str, Any]) -> list[int]:
     return sorted(int(d) for d in options.get("offsets") or day_limits().default)
 
 
-def email_input(templates: Mapping[int, str]) -> dict[str, Any]:
-    """The e-mail step's ``input`` sending ``templates[day]`` on each day."""
+CUSTOM = "custom:"
+
+
+def email_input(templates: Mapping[int, str], texts: Mapping[int, tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The e-mail step's ``input`` sending ``templates[day]`` on each day, or, for the days in
+    ``texts``, that day's own ``(subject, body)`` (made with :mod:`app.collection.texts`, in the
+    language of the day's template); its HTML sits in the second table under ``custom:<day>``."""
+    texts = {day: text for day, text in (texts or {}).items() if day in templates}
     used = set(templates.values())
-    if len(used) == 1:
+    if len(used) == 1 and not texts:
         return template_fields(used.pop())
     main = Counter(templates.values()).most_common(1)[0][0]
     fields = template_fields(main)
@@ -112,28 +119,50 @@ def email_input(templates: Mapping[int, str]) -> dict[str, Any]:
         if key in used:
             fields["variables"] = {**_template_fields(key)["variables"], **fields["variables"]}
     fields["subject"] = {"path": OFFSET_PATH, "format": [
-        {"map": {str(day): subject(templates[day], day) for day in days}}]}
+        {"map": {str(day): texts[day][0] if day in texts else subject(templates[day], day) for day in days}}]}
+    shipped = {templates[day] for day in days if day not in texts}
+    bodies = {key: _template_fields(key)["html_template"]["const"] for key in TEMPLATES if key in shipped}
+    bodies.update({f"{CUSTOM}{day}": to_html(texts[day][1], TEMPLATES[templates[day]]) for day in sorted(texts)})
     fields["html_template"] = {"path": OFFSET_PATH, "format": [
-        {"map": {str(day): templates[day] for day in days}},
-        {"map": {key: _template_fields(key)["html_template"]["const"] for key in TEMPLATES if key in used}}]}
+        {"map": {str(day): f"{CUSTOM}{day}" if day in texts else templates[day] for day in days}},
+        {"map": bodies}]}
     return fields
 
 
-def templates_by_day(fields: Any, days: list[int]) -> dict[int, str] | None:
-    """Which template each day sends, read from an e-mail step's ``input``; None when edited by hand."""
+def read_steps(fields: Any, days: list[int]) -> tuple[dict[int, str], dict[int, tuple[str, str]]] | None:
+    """``(template per day, own texts per day)`` read from an e-mail step's ``input``; None when it
+    was edited by hand (anything :func:`email_input` would not write)."""
     if not isinstance(fields, Mapping) or not days:
         return None
     for key in TEMPLATES:
         if fields == _template_fields(key):
-            return {day: key for day in days}
+            return {day: key for day in days}, {}
     try:
         table = fields["html_template"]["format"][0]["map"]
-        chosen = {day: table[str(day)] for day in days}
+        bodies = fields["html_template"]["format"][1]["map"]
+        subjects = fields["subject"]["format"][0]["map"]
+        chosen: dict[int, str] = {}
+        texts: dict[int, tuple[str, str]] = {}
+        for day in days:
+            key = table[str(day)]
+            if isinstance(key, str) and key.startswith(CUSTOM):
+                parsed = from_html(bodies[key])
+                if parsed is None:
+                    return None
+                texts[day] = (str(subjects[str(day)]), parsed[0])
+                key = mapping_key("reminder", parsed[1])
+            chosen[day] = key
     except (KeyError, IndexError, TypeError):
         return None
-    if not set(chosen.values()) <= set(TEMPLATES) or email_input(chosen) != fields:
+    if not set(chosen.values()) <= set(TEMPLATES) or email_input(chosen, texts) != fields:
         return None
-    return chosen
+    return chosen, texts
+
+
+def templates_by_day(fields: Any, days: list[int]) -> dict[int, str] | None:
+    """Which template each day sends, read from an e-mail step's ``input``; None when edited by hand."""
+    found = read_steps(fields, days)
+    return found[0] if found is not None else None
 
 
 def set_connections(document: dict[str, Any], *, payments: str | None = None, email: str | None = None) -> None:
@@ -148,10 +177,15 @@ def set_connections(document: dict[str, Any], *, payments: str | None = None, em
             step["connection"] = email
 
 
-def set_steps(document: dict[str, Any], days: list[int], templates: Mapping[int, str] | None) -> None:
-    """Write the rule's days into the trigger and, unless the e-mail is custom (None), its templates."""
+def set_steps(document: dict[str, Any], days: list[int], templates: Mapping[int, str] | None,
+              texts: Mapping[int, tuple[str, str]] | None = None) -> None:
+    """Write the rule's days into the trigger and, unless the e-mail is custom (None), its templates
+    and the days' own texts (``texts``; None keeps those already written for days still there)."""
     trigger = document.setdefault("trigger", {})
-    trigger["options"] = {**(trigger.get("options") or {}), "offsets": sorted(days)}
     step = email_step(document)
+    if texts is None and step is not None:
+        previous = read_steps(step.get("input"), days_of(document))
+        texts = previous[1] if previous is not None else {}
+    trigger["options"] = {**(trigger.get("options") or {}), "offsets": sorted(days)}
     if step is not None and templates is not None:
-        step["input"] = email_input(templates)
+        step["input"] = email_input(templates, texts)

@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
         access_views,
         alerts_views,
         auth_views,
+        collection_views,
         connections_views,
         dashboard,
         demo_views,

@@ -19,18 +19,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.collection import rule
-from app.collection.preview import PreviewRow, preview_rule
+from app.collection.preview import PreviewRow, escalations, preview_rule
 from app.connection_check import reason_text
 from app.db import get_session
 from app.models import Recipe
+from app.web import wizard_collection_escalation as escalation
 from app.web import wizard_data as data
+from app.web.wizard_collection_texts import apply_texts, texts_context
 from connectors import registry
 from connectors.sdk import ConnectorError
 
 log = logging.getLogger("ponte.web.wizard")
 
-STEPS = ("accounts", "steps", "today", "finish")
-STEP_TITLES = {"accounts": _l("Accounts"), "steps": _l("Reminder steps"), "today": _l("Who gets what today")}
+STEPS = ("accounts", "steps", "texts", "today", "finish")
+STEP_TITLES = {"accounts": _l("Accounts"), "steps": _l("Reminder steps"), "texts": _l("Reminder texts"),
+               "today": _l("Who gets what today")}
 TEMPLATE_LABELS = {"pt_BR": _l("Reminder in Portuguese (pt-BR)"), "en": _l("Reminder in English")}
 
 
@@ -150,6 +153,7 @@ def apply_steps(draft: dict[str, Any], form: Any) -> list[str]:
         used = Counter(r["template"] for r in rows if r["template"] in rule.TEMPLATES)
         rows.append({"day": "", "template": used.most_common(1)[0][0] if used else rule.DEFAULT_TEMPLATE})
     chosen, problems = check_days(rows)
+    problems += escalation.apply(draft, form)
     if not problems:
         rule.set_steps(document, sorted(chosen), None if custom else chosen)
         _describe(draft, sorted(chosen))
@@ -184,7 +188,7 @@ def steps_context(draft: dict[str, Any]) -> dict[str, Any]:
                      "text": day_text(day) if day is not None else "",
                      "subject": rule.subject(template, day) if day is not None else ""})
     return {"rows": rows, "custom": custom, "limits": rule.day_limits(),
-            "templates": [(key, template_label(key)) for key in rule.TEMPLATES]}
+            "templates": [(key, template_label(key)) for key in rule.TEMPLATES], **escalation.context(draft)}
 
 
 # -- who gets what today -----------------------------------------------------------------------
@@ -196,6 +200,7 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
     payments, _email = _current(document)
     connection = data.connection_named(session, payments)
     found: list[PreviewRow] = []
+    escalated: list[PreviewRow] = []
     problem = None
     if connection is None or connection.connector_key != rule.ASAAS:
         problem = _("Choose the Asaas account first (Accounts step).")
@@ -204,6 +209,9 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
         try:
             found = preview_rule(session, connection, (document.get("trigger") or {}).get("options") or {},
                                  recipe=recipe)
+            own = {f"{recipe.key}{suffix}" for suffix in ("", "_owner", "_fees")} if recipe is not None else set()
+            escalated = [row for row in escalations(session, connection) if row.recipe_key not in own]
+            escalated += escalation.preview(session, draft, connection)
         except ConnectorError as exc:
             problem = _("Asaas could not be read: %(message)s", message=exc.user_message)
         except Exception:  # noqa: BLE001 - a vault or programming error: logged, the page still works
@@ -211,13 +219,23 @@ def today_context(draft: dict[str, Any]) -> dict[str, Any]:
             problem = _("The payments could not be read with the account %(name)s. Test the connection and "
                         "try again.", name=connection.name)
     days = rule.days_of(document)
-    templates = rule.templates_by_day((rule.email_step(document) or {}).get("input"), days)
+    state = rule.read_steps((rule.email_step(document) or {}).get("input"), days)
+    templates, own_texts = state if state is not None else ({}, {})
+
+    def label(day: int) -> str:
+        if day not in templates:
+            return _("custom e-mail")
+        if day in own_texts:
+            return _("%(template)s, with its own text", template=template_label(templates[day]))
+        return template_label(templates[day])
+
     rows = [{"row": row, "code": rule.day_code(row.offset), "text": day_text(row.offset),
-             "template": template_label(templates[row.offset]) if templates and row.offset in templates
-             else _("custom e-mail")}
+             "template": label(row.offset)}
             for row in sorted(found, key=lambda r: (r.offset, r.due_date, r.customer.lower()))]
     return {"rows": rows, "problem": problem, "connection": connection,
-            "days": [rule.day_code(day) for day in days]}
+            "days": [rule.day_code(day) for day in days],
+            "escalations": [{"row": row, "code": rule.day_code(row.offset), "text": day_text(row.offset)}
+                            for row in sorted(escalated, key=lambda r: (r.kind, r.offset, r.customer.lower()))]}
 
 
 def apply_today(draft: dict[str, Any], form: Any) -> list[str]:
@@ -225,5 +243,5 @@ def apply_today(draft: dict[str, Any], form: Any) -> list[str]:
     return []
 
 
-APPLY = {"accounts": apply_accounts, "steps": apply_steps, "today": apply_today}
-CONTEXT = {"accounts": accounts_context, "steps": steps_context, "today": today_context}
+APPLY = {"accounts": apply_accounts, "steps": apply_steps, "texts": apply_texts, "today": apply_today}
+CONTEXT = {"accounts": accounts_context, "steps": steps_context, "texts": texts_context, "today": today_context}

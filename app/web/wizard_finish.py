@@ -103,6 +103,13 @@ def finish(draft: dict[str, Any], step_titles: Mapping[str, Any]) -> tuple[Recip
         session.rollback()
         return None, result.errors or [_("The automation could not be saved.")]
     set_enabled(session, result.recipe, bool(document.get("enabled", True)))
+    from app.web import wizard_collection, wizard_collection_escalation
+
+    if wizard_collection.applies(draft):  # the rule's escalation steps are recipes of their own
+        errors = wizard_collection_escalation.save_companions(session, draft, result.recipe, current_user.id)
+        if errors:
+            session.rollback()
+            return None, errors
     session.commit()
     drafts.delete_draft(draft)
     upcoming = schedule.next_runs(result.recipe.definition)

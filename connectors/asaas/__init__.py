@@ -10,6 +10,8 @@ from connectors.sdk import ConfigError, Connector, Context
 
 from .client import AUTH_SCHEMA, client_for, key_environment_mismatch
 from .customers import FIND_OR_CREATE_CUSTOMER
+from .digest import CHECK_OVERDUE_OPEN, OVERDUE_DIGEST, OVERDUE_LISTED
+from .fees import APPLY_FEES
 from .lookups import LOOKUPS, NO_DOCUMENT
 from .payments import CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS
 from .reminders import CHECK_PAYMENT_OPEN, PAYMENT_DUE_REMINDER
@@ -55,14 +57,14 @@ CONNECTOR = Connector(
     "customers, create and read payments.",
     auth_schema=AUTH_SCHEMA,
     test_credentials=test_credentials,
-    triggers=(*TRIGGERS, PAYMENT_DUE_REMINDER, *SUBSCRIPTION_TRIGGERS),
+    triggers=(*TRIGGERS, PAYMENT_DUE_REMINDER, OVERDUE_DIGEST, *SUBSCRIPTION_TRIGGERS),
     actions=(FIND_OR_CREATE_CUSTOMER, CREATE_PAYMENT, GET_PAYMENT, LIST_PAYMENTS, CHECK_PAYMENT_OPEN,
-             *SUBSCRIPTION_ACTIONS),
+             APPLY_FEES, CHECK_OVERDUE_OPEN, *SUBSCRIPTION_ACTIONS),
     lookups=LOOKUPS,
     webhook=WEBHOOK,
     webhook_admin=WEBHOOK_ADMIN,
     catalog=CATALOG,
-    messages=(PAYMENTS_LISTED, NO_DOCUMENT),
+    messages=(PAYMENTS_LISTED, NO_DOCUMENT, OVERDUE_LISTED),
     sensitive=SENSITIVE,
 )
 

@@ -59,7 +59,8 @@ def test_collection_rule_wizard_previews_today_and_the_saved_rule_sends(
     page = login(browser, stack, OPERATOR)
     page.click("text=Automações")
     page.click("text=+ Nova automação")
-    page.locator("form.tile", has_text="Régua de cobrança").locator("button").click()
+    rule_tile = page.locator("form.tile", has_text="Régua de cobrança: lembretes de vencimento por e-mail")
+    rule_tile.locator("button").click()
 
     expect(page.locator(".progress li.current")).to_contain_text("Contas")
     page.select_option("select[name=payments_connection]", "Asaas sandbox")
@@ -80,6 +81,9 @@ def test_collection_rule_wizard_previews_today_and_the_saved_rule_sends(
     page.select_option("select[name=template_2]", label="Lembrete em inglês")  # D+1 in English
     stack.shot(page, "collection-2-steps")
     page.click("button[value=next]")
+
+    expect(page.locator(".progress li.current")).to_contain_text("Textos dos lembretes")
+    page.click("button[value=next]")  # the texts as the templates have them
 
     expect(page.locator(".progress li.current")).to_contain_text("Quem recebe o quê hoje")
     rows = page.locator("#today tbody tr")

@@ -89,9 +89,10 @@ def stack(app: Flask) -> Iterator[Stack]:
     executor = EmbeddedExecutor(app, workers=2, poll_interval=0.05)
     report = wire_demo(app, doubles, ponte.url)
     assert report is not None and not report.errors, report and report.errors
-    assert sorted(report.created) == ["asaas_charge_to_contract", "asaas_collection_rule", "asaas_payment_receipt",
-                                      "zapsign_signed_contract_to_finance", "zapsign_signed_to_charge",
-                                      "zapsign_signed_to_subscription"]
+    assert sorted(report.created) == ["asaas_charge_to_contract", "asaas_collection_fees",  # the escalation
+                                      "asaas_collection_owner_digest", "asaas_collection_rule",  # seeds ship off
+                                      "asaas_payment_receipt", "zapsign_signed_contract_to_finance",
+                                      "zapsign_signed_to_charge", "zapsign_signed_to_subscription"]
     yield Stack(app, doubles, ponte, executor)
     ponte.stop()
     doubles.stop()

@@ -155,7 +155,7 @@ def test_the_saved_rule_has_the_chosen_days_templates_and_connections(
         "payments_connection": accounts["asaas"], "email_connection": accounts["email"], "go": "next"})
     response = operator_client.post(f"{base}/steps", data=_days_form(
         ("-3", PT), ("0", PT), ("D+2", EN), go="next"))
-    assert response.location.endswith("/today")
+    assert response.location.endswith("/texts")  # then the reminder texts, then who gets what today
     assert operator_client.get(f"{base}/today").status_code == 200
     page = operator_client.get(f"{base}/finish").get_data(as_text=True)
     assert "D-3, D0 e D+2" in page  # the description follows the days

@@ -40,7 +40,7 @@ OTHER_KEYS = (
 
 def test_trigger_keys_events_and_titles() -> None:
     payment_triggers = [t.key for t in CONNECTOR.triggers if not t.key.startswith("subscription_")]
-    assert payment_triggers == [*EXPECTED, "payment_any", *OTHER_KEYS, "payment_due_reminder"]
+    assert payment_triggers == [*EXPECTED, "payment_any", *OTHER_KEYS, "payment_due_reminder", "overdue_digest"]
     assert [trigger_key(name) for name in EVENT_NAMES if name not in EXPECTED_EVENTS] == list(OTHER_KEYS)
     for key, (event, title_pt) in EXPECTED.items():
         trigger = CONNECTOR.trigger(key)
