@@ -27,7 +27,8 @@ from urllib.parse import quote
 from connectors.sdk import Action, Context, HttpClient, PermanentError, dynamic, static, with_labels
 
 from .client import client_for, iter_pages
-from .payments import BILLING_TYPES, CREATE_INPUT, DATE, _as_sent, _cents
+from .fields import BILLING_TYPES
+from .payments import CREATE_INPUT, DATE, _as_sent, _cents
 from .subscriptions import SAMPLE as TRIGGER_SAMPLE
 from .subscriptions import SUBSCRIPTION_SCHEMA, subscription_line
 
