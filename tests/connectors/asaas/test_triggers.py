@@ -167,5 +167,5 @@ def test_the_registered_webhook_subscribes_every_event_a_payment_trigger_needs()
 
     body = _body(WebhookTarget(url="https://ponte.example/webhooks/x", secret="s", email=None, name="Ponte"))
     needed = {e for t in CONNECTOR.triggers if t.kind == "webhook" for e in t.event_types}
-    assert len(needed) == len(EVENT_NAMES) and needed <= set(body["events"])
+    assert {e for e in needed if e.startswith("PAYMENT_")} == set(EVENT_NAMES) and needed <= set(body["events"])
     assert all(CONNECTOR.trigger("payment_any").fires_on(e, {}, {}) for e in body["events"] if e.startswith("PAYMENT_"))
