@@ -5,6 +5,8 @@ it, and finds the same rows when editing the automation again."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -37,9 +39,20 @@ TEXT = {"pt_BR": {"status": "Status da cobrança", "pending": "Aguardando pagame
                "all": "all of these", "any": "any of these"}}
 
 
-def _refreshed(page: Page) -> Any:
-    """Wait for the rows htmx fetches again after a field or an operator changes."""
-    return page.expect_response(lambda r: r.url.endswith("/filters") and r.request.method == "GET")
+@contextmanager
+def _refreshed(page: Page) -> Iterator[None]:
+    """Wait until htmx has swapped in the rows it fetched again after a field or an operator changed
+    (its afterSettle event), so the next action never lands on the rows being replaced."""
+    page.evaluate("""() => { window.__settled = false; document.body.addEventListener('htmx:afterSettle',
+                      () => { window.__settled = true; }, {once: true}); }""")
+    yield
+    page.wait_for_function("() => window.__settled === true")
+
+
+def _submit(page: Page, value: str) -> None:
+    """A plain form button (add, remove): wait for the page it leads to, not a leftover of this one."""
+    with page.expect_navigation():
+        page.click(f"button[value='{value}']")
 
 
 def _pick_field(page: Page, row: str, label: str) -> None:
@@ -65,22 +78,22 @@ def test_a_person_builds_a_nested_filter_from_the_field_list_and_edits_it_again(
     page.click("button[value=next]")
     page.wait_for_url("**/filters")
     for left in (5, 4, 3, 2, 0):  # the template's own conditions: four rows, then a group of two
-        page.click("button[value='del:0']")
+        _submit(page, "del:0")
         expect(page.locator(".condition")).to_have_count(left)
     page.select_option("#mode", label=text["all"])  # the sentence: "... matches all of these:"
 
-    page.click("button[value=add]")
+    _submit(page, "add")
     _pick_field(page, "0", text["status"])
     expect(page.locator("select#value-0 option", has_text=text["pending"])).to_have_count(1)  # a dropdown
     page.select_option("#value-0", label=text["pending"])
 
-    page.click("button[value=add]")
+    _submit(page, "add")
     _pick_field(page, "1", text["value"])
     expect(page.locator("#op-1 option[value=starts_with]")).to_have_count(0)  # operators for money only
     _pick_operator(page, "1", "greater_or_equal")
     page.fill("#value-1", text["money"])
 
-    page.click("button[value=add-group]")
+    _submit(page, "add-group")
     expect(page.locator("#mode-2")).to_have_value("any")
     expect(page.locator("#mode-2 option:checked")).to_have_text(text["any"])
     _pick_field(page, "2-0", text["reference"])
