@@ -9,10 +9,11 @@ the parts Ponte uses, the way the documented API behaves:
   "data"}`` with ``limit`` capped at 100.
 * ``POST/GET /v3/customers``, ``GET /v3/customers/<id>`` (duplicates allowed, CPF/CNPJ validated),
   ``POST/GET /v3/payments`` (the documented filters: ``dateCreated[ge]``/``[le]``, ``paymentDate``,
-  ``dueDate``, ``estimatedCreditDate`` ranges, status, customer...), ``GET/DELETE /v3/payments/<id>``.
+  ``dueDate``, ``estimatedCreditDate`` ranges, status, customer...), ``GET/DELETE /v3/payments/<id>``,
+  ``POST /v3/payments/<id>`` (update a PENDING/OVERDUE one: :mod:`sandbox.asaas_payment_update`).
 * ``POST/GET /v3/webhooks``, ``GET/PUT/DELETE /v3/webhooks/<id>``: up to 10 configs with the
   documented fields and ``authToken`` rules (:mod:`sandbox.asaas_webhooks`).
-* Creating, paying, marking overdue or deleting a payment queues the Asaas webhook envelope
+* Creating, updating, paying, marking overdue or deleting a payment queues the Asaas webhook envelope
   ``{"id": "evt_<32 hex>&<n>", "event", "dateCreated", "payment"}`` on each enabled config that
   takes the event; each queue POSTs it with the ``asaas-access-token`` header, in order; only an
   exact 200 counts; after 15 consecutive failures the queue is ``interrupted`` and keeps what
@@ -78,6 +79,7 @@ from .asaas_controls import (
     paging,
     register_controls,
 )
+from .asaas_payment_update import update_payment
 from .asaas_state import AsaasState, error, page
 from .asaas_subscriptions import register_subscriptions
 from .asaas_webhooks import MAX_CONFIGS, config_problems, public
@@ -164,6 +166,13 @@ def create_app(
         with state.lock:
             payment = state.payments.get(payment_id)
             return jsonify(payment) if payment else not_found("Cobrança")
+
+    @app.post("/v3/payments/<payment_id>")
+    def update_existing_payment(payment_id: str) -> Any:
+        payment, errors = update_payment(state, payment_id, json_body())
+        if errors:
+            return errors_response(400, *errors)
+        return jsonify(payment) if payment else not_found("Cobrança")
 
     @app.delete("/v3/payments/<payment_id>")
     def delete_payment(payment_id: str) -> Any:

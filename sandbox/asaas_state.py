@@ -62,6 +62,42 @@ def net_value(value: float, billing_type: str) -> float:
     return round(max(value - fee, 0.0), 2)
 
 
+def _amount(value: Any, *, positive: bool = False) -> bool:
+    """A JSON number (not a boolean), above zero when ``positive``, else zero or more."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return value > 0 if positive else value >= 0
+
+
+def payment_problems(body: dict[str, Any]) -> list[dict[str, str]]:
+    """What creating (``POST /v3/payments``) and updating (``POST /v3/payments/{id}``) both check:
+    billingType, value, dueDate, description and, when given, fine, interest and discount. The error
+    codes for fine/interest/discount are assumed (the docs list the fields, not their error codes)."""
+    errors = []
+    if body.get("billingType") not in BILLING_TYPES:
+        errors.append(error("invalid_billingType", "Forma de pagamento inválida: use "
+                            + ", ".join(BILLING_TYPES) + "."))
+    if not _amount(body.get("value"), positive=True):
+        errors.append(error("invalid_value", "O valor da cobrança deve ser maior que zero."))
+    try:
+        date.fromisoformat(str(body.get("dueDate")))
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(body.get("dueDate"))):
+            raise ValueError
+    except ValueError:
+        errors.append(error("invalid_dueDate", "A data de vencimento deve estar no formato AAAA-MM-DD."))
+    if len(str(body.get("description") or "")) > 500:
+        errors.append(error("invalid_description", "A descrição deve ter no máximo 500 caracteres."))
+    for key, label in (("fine", "multa"), ("interest", "juros"), ("discount", "desconto")):
+        given = body.get(key)
+        if given is None:
+            continue
+        if (not isinstance(given, dict) or not _amount(given.get("value", 0))
+                or given.get("type", "PERCENTAGE") not in ("FIXED", "PERCENTAGE")):
+            errors.append(error(f"invalid_{key}", f"O valor de {label} deve ser um número maior ou igual a "
+                                "zero, do tipo FIXED ou PERCENTAGE."))
+    return errors
+
+
 def page(items: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
     """The Asaas list envelope."""
     chunk = items[offset: offset + limit]
@@ -159,22 +195,10 @@ class AsaasState:
             customer = self.customers.get(str(body.get("customer") or ""))
         if customer is None or customer["deleted"]:
             errors.append(error("invalid_customer", "Customer inválido ou não informado"))
-        if body.get("billingType") not in BILLING_TYPES:
-            errors.append(error("invalid_billingType", "Forma de pagamento inválida: use "
-                                + ", ".join(BILLING_TYPES) + "."))
-        value = body.get("value")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            errors.append(error("invalid_value", "O valor da cobrança deve ser maior que zero."))
-        try:
-            date.fromisoformat(str(body.get("dueDate")))
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(body.get("dueDate"))):
-                raise ValueError
-        except ValueError:
-            errors.append(error("invalid_dueDate", "A data de vencimento deve estar no formato AAAA-MM-DD."))
-        if len(str(body.get("description") or "")) > 500:
-            errors.append(error("invalid_description", "A descrição deve ter no máximo 500 caracteres."))
+        errors += payment_problems(body)
         if errors:
             return None, errors
+        value = body["value"]
         with self.lock:
             self._invoice_seq += 1
             invoice_number = f"{self._invoice_seq:08d}"

@@ -19,6 +19,7 @@ from app.collection.preview import DIGEST_KEY, TRIGGER_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER_SUFFIX, FEES_SUFFIX = "_owner", "_fees"
+DIGEST_MAPPINGS = {"pt_BR": "collection_owner_digest_email", "en": "collection_owner_digest_email_en"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Escalation:
     fees_day: int | None = None
     fine: float = 2.0
     interest: float = 1.0
+    owner_language: str = "pt_BR"  # a key of DIGEST_MAPPINGS: the digest e-mail's language
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,7 +50,8 @@ def _seed(name: str, folder: str) -> dict[str, Any]:
 def owner_document(rule: dict[str, Any], settings: Escalation, enabled: bool) -> dict[str, Any]:
     """The daily list to ``settings.owner_to``, on the rule's Asaas and e-mail connections."""
     document = copy.deepcopy(_seed("asaas_collection_owner_digest", "recipes"))
-    fields = copy.deepcopy(_seed("collection_owner_digest_email", "mappings")["fields"])
+    mapping = DIGEST_MAPPINGS.get(settings.owner_language, DIGEST_MAPPINGS["pt_BR"])
+    fields = copy.deepcopy(_seed(mapping, "mappings")["fields"])
     fields["to"] = settings.owner_to
     asaas, email = _connections(rule)
     document.update(key=f"{rule['key']}{OWNER_SUFFIX}", enabled=enabled,
@@ -82,6 +85,7 @@ def read(owner: dict[str, Any] | None, fees: dict[str, Any] | None) -> Escalatio
     if owner is not None and owner.get("enabled", True):
         email: dict[str, Any] = next((s for s in owner.get("steps") or [] if s.get("action") == "email.send_email"), {})
         values["owner_to"] = str((email.get("input") or {}).get("to") or "")
+        values["owner_language"] = _language((email.get("input") or {}).get("subject"))
         values["owner_min_days"] = int(((owner.get("trigger") or {}).get("options") or {}).get("min_days", 1))
     if fees is not None and fees.get("enabled", True):
         offsets = ((fees.get("trigger") or {}).get("options") or {}).get("offsets") or [10]
@@ -91,10 +95,16 @@ def read(owner: dict[str, Any] | None, fees: dict[str, Any] | None) -> Escalatio
     return Escalation(**values)
 
 
+def _language(subject: Any) -> str:
+    """Which digest mapping the saved e-mail came from, told by its subject (the mappings differ there)."""
+    return next((language for language, key in DIGEST_MAPPINGS.items()
+                 if _seed(key, "mappings")["fields"]["subject"] == subject), "pt_BR")
+
+
 def _connections(rule: dict[str, Any]) -> tuple[str, str]:
     trigger = rule.get("trigger") or {}
     email = next((s.get("connection") for s in rule.get("steps") or [] if s.get("action") == "email.send_email"), "")
     return str(trigger.get("connection") or ""), str(email or "")
 
 
-__all__ = ["DIGEST_KEY", "TRIGGER_KEY", "Escalation", "fees_document", "owner_document", "read"]
+__all__ = ["DIGEST_KEY", "DIGEST_MAPPINGS", "TRIGGER_KEY", "Escalation", "fees_document", "owner_document", "read"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.collection import escalation
-from app.collection.escalation import FEES_SUFFIX, OWNER_SUFFIX, Escalation
+from app.collection.escalation import DIGEST_MAPPINGS, FEES_SUFFIX, OWNER_SUFFIX, Escalation
 from app.collection.preview import PreviewRow, preview_digest, preview_rule
 from app.db import get_session
 from app.models import Connection, Recipe
@@ -54,10 +54,14 @@ def apply(draft: dict[str, Any], form: Any) -> list[str]:
     if "owner_to" not in form and "fees_day" not in form:
         return []
     raw = {k: str(form.get(k, "")).strip() for k in
-           ("owner_on", "owner_to", "owner_min_days", "fees_on", "fees_day", "fees_fine", "fees_interest")}
+           ("owner_on", "owner_to", "owner_min_days", "owner_language", "fees_on", "fees_day", "fees_fine",
+            "fees_interest")}
     problems: list[str] = []
     settings = current(draft)
     owner_to, min_days, fees_day = None, settings.owner_min_days, None
+    language = raw["owner_language"] or settings.owner_language
+    if language not in DIGEST_MAPPINGS and not raw["owner_on"]:
+        language = settings.owner_language  # the list is off: an odd value changes nothing
     fine, interest = settings.fine, settings.interest
     if raw["owner_on"]:
         owner_to = raw["owner_to"]
@@ -67,6 +71,8 @@ def apply(draft: dict[str, Any], form: Any) -> list[str]:
             problems.append(_("The daily list counts payments late by a whole number of days, from 1 to 365."))
         else:
             min_days = int(raw["owner_min_days"])
+        if language not in DIGEST_MAPPINGS:
+            problems.append(_("Choose the language of the daily list: Portuguese (pt-BR) or English."))
     if raw["fees_on"]:
         if not raw["fees_day"].isdigit() or not 1 <= int(raw["fees_day"]) <= 90:
             problems.append(_("Fine and interest start a whole number of days after the due date, from 1 to 90."))
@@ -81,7 +87,7 @@ def apply(draft: dict[str, Any], form: Any) -> list[str]:
         draft["pending_escalation"] = raw
         return problems
     draft.pop("pending_escalation", None)
-    draft["escalation"] = Escalation(owner_to, min_days, fees_day, fine, interest).to_dict()
+    draft["escalation"] = Escalation(owner_to, min_days, fees_day, fine, interest, language).to_dict()
     return []
 
 
@@ -90,10 +96,12 @@ def context(draft: dict[str, Any]) -> dict[str, Any]:
     typed = draft.get("pending_escalation")
     if typed is None:
         typed = {"owner_on": "1" if settings.owner_to else "", "owner_to": settings.owner_to or "",
-                 "owner_min_days": str(settings.owner_min_days), "fees_on": "1" if settings.fees_day else "",
+                 "owner_min_days": str(settings.owner_min_days), "owner_language": settings.owner_language,
+                 "fees_on": "1" if settings.fees_day else "",
                  "fees_day": str(settings.fees_day or 10), "fees_fine": f"{settings.fine:g}",
                  "fees_interest": f"{settings.interest:g}"}
-    return {"escalation": typed}
+    languages = [("pt_BR", _("Portuguese (pt-BR)")), ("en", _("English"))]
+    return {"escalation": typed, "digest_languages": languages}
 
 
 def preview(session: Session, draft: dict[str, Any], connection: Connection) -> list[PreviewRow]:

@@ -94,7 +94,7 @@ def test_steps_start_with_d_minus_5_d0_d_plus_1_d_plus_7_in_portuguese(
     assert "Asaas produção" in page and "SMTP financeiro" in page
     page = operator_client.get(f"{base}/steps").get_data(as_text=True)
     assert re.findall(r'name="day_\d+" id="day_\d+" value="([^"]*)"', page) == ["-5", "0", "1", "7"]
-    assert re.findall(r'<option value="([^"]+)" selected>', page) == [PT] * 4
+    assert re.findall(r'<option value="(collection_[^"]+)" selected>', page) == [PT] * 4
     assert "5 dias antes do vencimento" in page and "no dia do vencimento" in page
     assert "1 dia depois do vencimento" in page and "Sua cobrança vence hoje" in page
 
@@ -271,7 +271,7 @@ def test_editing_a_saved_rule_reopens_its_days_and_marks_queued_steps(
     edit = response.location.rsplit("/", 1)[0]
     page = operator_client.get(f"{edit}/steps").get_data(as_text=True)
     assert re.findall(r'name="day_\d+" id="day_\d+" value="([^"]*)"', page) == ["-5", "0"]
-    assert re.findall(r'<option value="([^"]+)" selected>', page) == [EN, PT]
+    assert re.findall(r'<option value="(collection_[^"]+)" selected>', page) == [EN, PT]
     page = operator_client.get(f"{edit}/today").get_data(as_text=True)
     assert "sim: não será enviado de novo" in page
     operator_client.post(f"{edit}/steps", data=_days_form(("-5", EN), ("0", PT), ("3", PT)))

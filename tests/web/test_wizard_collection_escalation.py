@@ -105,3 +105,28 @@ def test_bad_escalation_values_are_listed_at_once(operator_client: FlaskClient, 
         "Multa e juros são percentuais de 0 a 100.",
     ]
     assert 'value="financeiro"' in page and 'value="abc"' in page  # nothing typed is lost
+
+
+def test_the_daily_list_can_go_out_in_english(operator_client: FlaskClient, accounts: dict[str, str],
+                                              app: Flask) -> None:
+    base = _start(operator_client)
+    operator_client.post(f"{base}/accounts", data={"payments_connection": accounts["asaas"],
+                                                   "email_connection": accounts["email"]})
+    page = operator_client.get(f"{base}/steps").get_data(as_text=True)
+    assert '<option value="pt_BR" selected>Português (pt-BR)</option><option value="en">Inglês</option>' in page
+    bad = _steps(operator_client, base, **ESCALATION, owner_language="fr", go="next").get_data(as_text=True)
+    assert _errors(bad) == ["Escolha o idioma da lista diária: português (pt-BR) ou inglês."]
+    assert _steps(operator_client, base, **ESCALATION, owner_language="en", go="next").status_code == 302
+    operator_client.post(f"{base}/finish", data={"name": "Régua da loja", "enabled": "1", "go": "save"})
+    with app.app_context():
+        session = get_session()
+        rule = session.scalar(select(Recipe).where(Recipe.name == "Régua da loja"))
+        owner = session.scalar(select(Recipe).where(Recipe.key == f"{rule.key}_owner"))
+        email = owner.definition["steps"][1]["input"]
+        assert email["to"] == "financeiro@loja.com.br"
+        assert email["subject"]["format"] == [{"date": "Overdue payments on %d/%m/%Y"}]
+        assert '<html lang="en">' in email["html_template"]["const"]
+        rule_id = rule.id
+    edit = operator_client.post(f"/automations/{rule_id}/edit").location.rsplit("/", 1)[0]
+    page = operator_client.get(f"{edit}/steps").get_data(as_text=True)
+    assert '<option value="en" selected>Inglês</option>' in page
