@@ -32,7 +32,7 @@ from typing import Any
 from connectors.sdk import Context, Trigger, load_json
 from connectors.sdk.base import JSON
 
-from .triggers import OUTPUT_SCHEMA, REFERENCES, WEBHOOK_EXAMPLES, prepare, summary
+from .triggers import OUTPUT_FIELDS, OUTPUT_SCHEMA, REFERENCES, WEBHOOK_EXAMPLES, prepare, summary
 
 OTHER_GROUP = "Other document and signer events"
 EMAIL_BOUNCE_SCHEMA: JSON = load_json(__file__, "email_bounce.schema.json")
@@ -45,6 +45,7 @@ def _document_trigger(key: str, event: str, title: str, description: str) -> Tri
         key=key, title=title, description=description, output_schema=OUTPUT_SCHEMA,
         sample=prepare(None, WEBHOOK_EXAMPLES[event], {}), event_types=(event,), summary=summary,
         prepare=prepare, references=REFERENCES, group=OTHER_GROUP,
+        output_fields=OUTPUT_FIELDS,  # the same document/signer output as the older triggers: same labels
     )
 
 
