@@ -15,14 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency
-
 from connectors.sdk import Action, Context, InboundEvent, SkipError, Trigger
 
 from .client import client_for, iter_payments
 from .fees import open_payment
 from .reminders import BRAZIL
-from .summaries import CATALOG
+from .summaries import CATALOG, money
 
 EVENT_TYPE = "OVERDUE_DIGEST"
 OVERDUE_LISTED = "%(count)d overdue payment(s)"
@@ -76,12 +74,16 @@ def _now(zone: str | None) -> datetime:
     return datetime.now(UTC).astimezone(ZoneInfo(zone) if zone else BRAZIL)
 
 
+def _amount(value: Any) -> str:
+    """"R$ 1.234,56" with a plain space (the e-mail's text part), "" for anything not a number."""
+    return (money(value, "pt_BR") or "").replace("\xa0", " ")
+
+
 def item(payment: Mapping[str, Any], today: date, customer_name: str = "") -> dict[str, Any]:
     """A listed payment, with the amount and the due date already written as people read them."""
     due = date.fromisoformat(str(payment.get("dueDate"))[:10])
     value = payment.get("value")
-    amount = format_currency(value, "BRL", locale="pt_BR").replace("\xa0", " ") \
-        if isinstance(value, int | float) and not isinstance(value, bool) else ""
+    amount = _amount(value)
     return {"id": str(payment.get("id")), "customer": str(payment.get("customer") or ""),
             "customer_name": customer_name, "value": value, "amount": amount, "dueDate": due.isoformat(),
             "due_date": due.strftime("%d/%m/%Y"), "days_overdue": (today - due).days,
@@ -143,7 +145,7 @@ def check_overdue_open(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         raise SkipError("every payment of the digest was paid or removed meanwhile: nothing to report")
     total = sum(float(p["value"]) for p in still if isinstance(p["value"], int | float))
     return {"payments": still, "count": len(still),
-            "total": format_currency(round(total, 2), "BRL", locale="pt_BR").replace("\xa0", " ")}
+            "total": _amount(round(total, 2))}
 
 
 OVERDUE_DIGEST = Trigger(
